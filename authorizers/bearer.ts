@@ -1,0 +1,34 @@
+/**
+ * Takes exactly one bearer token from the request headers. The scheme is case-insensitive
+ * (RFC 7235); anything else (another scheme, two headers, two tokens, a comma-joined
+ * duplicate, stray characters, an oversized value) is refused before any cryptography runs.
+ *
+ * Header names are matched case-insensitively: serverless-offline keeps the client's casing
+ * (`Authorization`), API Gateway lowercases them.
+ */
+export type BearerFailure = 'missing_token' | 'malformed_authorization';
+
+export type BearerResult = { token: string } | { failure: BearerFailure };
+
+/** Cognito access tokens are ~1 KB; 8 KB leaves room and still bounds the work. */
+export const MAX_AUTHORIZATION_LENGTH = 8192;
+
+const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
+
+export const headerValues = (headers: Readonly<Record<string, string | undefined>> | null | undefined, name: string): string[] => {
+  const wanted = name.toLowerCase();
+  return Object.entries(headers ?? {})
+    .filter(([key, value]) => key.toLowerCase() === wanted && typeof value === 'string')
+    .map(([, value]) => value as string);
+};
+
+export const extractBearerToken = (headers: Readonly<Record<string, string | undefined>> | null | undefined): BearerResult => {
+  const values = headerValues(headers, 'authorization');
+  if (values.length === 0) return { failure: 'missing_token' };
+  const [value] = values;
+  if (values.length > 1 || value === undefined || value.length > MAX_AUTHORIZATION_LENGTH) {
+    return { failure: 'malformed_authorization' };
+  }
+  const match = BEARER.exec(value.trim());
+  return match?.[1] ? { token: match[1] } : { failure: 'malformed_authorization' };
+};

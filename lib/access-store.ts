@@ -1,0 +1,260 @@
+/**
+ * The gateway's own access records, in one DynamoDB table (`ACCESS_TABLE`, key `pk`):
+ *
+ * - `user#<sub>`      the user's gateway record: which branches they manage. Written by
+ *                     operators (and the local seed), never from a request.
+ * - `session#<sid>`   a session: `revokedAt` once logged out; `parent` / `children` link the
+ *                     access tokens of one login where the issuer gives each refreshed token a
+ *                     new `jti` and no `origin_jti` (cognito-local).
+ * - `refresh#<hash>`  SHA-256 of a refresh token issued at login → its session.
+ *
+ * Records that end carry `expiresAt` (epoch seconds), the table's TTL attribute on AWS. Where
+ * TTL does not run (dynalite), expired records are ignored in code.
+ *
+ * The authorizer's read is `snapshot`: one BatchGetItem, strongly consistent, so a logout is
+ * seen by the very next request.
+ */
+import { createHash } from 'node:crypto';
+import {
+  BatchGetCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { awsErrorName } from './errors';
+
+export interface UserRecord {
+  sub: string;
+  username: string;
+  branches: string[];
+}
+
+export interface SessionRecord {
+  sessionId: string;
+  revokedAt?: number;
+  parent?: string;
+  children: string[];
+  expiresAt?: number;
+}
+
+export interface AccessSnapshot {
+  user?: UserRecord;
+  session?: SessionRecord;
+}
+
+/** The session was ended before this call (logout): refuse, never re-open it. */
+export class SessionRevokedError extends Error {
+  constructor() {
+    super('Session has been revoked');
+    this.name = 'SessionRevokedError';
+  }
+}
+
+export interface AccessStore {
+  /** One round trip: the user's record and the session's state. */
+  snapshot(sub: string, sessionId: string): Promise<AccessSnapshot>;
+  getUser(sub: string): Promise<UserRecord | undefined>;
+  getUsers(subs: readonly string[]): Promise<Map<string, UserRecord>>;
+  putUser(user: UserRecord): Promise<void>;
+  /** Remember which session a refresh token belongs to. */
+  recordLogin(input: { sessionId: string; sub: string; refreshToken: string; expiresAt: number }): Promise<void>;
+  /** The session a refresh token was issued for, if it was issued at a gateway login. */
+  sessionForRefreshToken(refreshToken: string): Promise<SessionRecord | undefined>;
+  /**
+   * Attach the access token issued by a refresh to its login's session. Fails with
+   * `SessionRevokedError` if that session was revoked meanwhile (atomic with the revocation).
+   */
+  linkRefreshedToken(input: { rootSessionId: string; sessionId: string; sub: string; tokenExpiresAt: number }): Promise<void>;
+  /** Revoke a session, its login session and every token linked to it. */
+  revokeSession(input: { sessionId: string; sub: string; expiresAt: number }): Promise<void>;
+}
+
+const USER = 'user#';
+const SESSION = 'session#';
+const REFRESH = 'refresh#';
+
+export const hashRefreshToken = (refreshToken: string): string =>
+  createHash('sha256').update(refreshToken, 'utf8').digest('hex');
+
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+type Item = Record<string, unknown>;
+
+const live = (item: Item | undefined): Item | undefined =>
+  item && !(typeof item.expiresAt === 'number' && item.expiresAt < nowSeconds()) ? item : undefined;
+
+const stringList = (value: unknown): string[] => {
+  if (value instanceof Set) return [...value].filter((v): v is string => typeof v === 'string');
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return [];
+};
+
+const toUser = (item: Item | undefined): UserRecord | undefined =>
+  item && typeof item.sub === 'string' && typeof item.username === 'string'
+    ? { sub: item.sub, username: item.username, branches: stringList(item.branches) }
+    : undefined;
+
+const toSession = (item: Item | undefined): SessionRecord | undefined => {
+  if (!item || typeof item.pk !== 'string') return undefined;
+  return {
+    sessionId: item.pk.slice(SESSION.length),
+    ...(typeof item.revokedAt === 'number' ? { revokedAt: item.revokedAt } : {}),
+    ...(typeof item.parent === 'string' ? { parent: item.parent } : {}),
+    children: stringList(item.children),
+    ...(typeof item.expiresAt === 'number' ? { expiresAt: item.expiresAt } : {}),
+  };
+};
+
+export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableName: string): AccessStore => {
+  const batchGet = async (keys: string[]): Promise<Map<string, Item>> => {
+    const found = new Map<string, Item>();
+    let pending: Record<string, unknown>[] = [...new Set(keys)].map((pk) => ({ pk }));
+    // BatchGetItem may leave keys unprocessed under throttling: retry a bounded number of
+    // times, then fail (the authorizer denies on failure).
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      if (attempt === 3) throw new Error('Access records could not be read completely');
+      const result = await client.send(
+        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      for (const item of result.Responses?.[tableName] ?? []) {
+        if (typeof item.pk === 'string') found.set(item.pk, item);
+      }
+      pending = (result.UnprocessedKeys?.[tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+    }
+    return found;
+  };
+
+  const getItem = async (pk: string): Promise<Item | undefined> =>
+    live((await client.send(new GetCommand({ TableName: tableName, Key: { pk }, ConsistentRead: true }))).Item);
+
+  const markRevoked = async (sessionId: string, sub: string, expiresAt: number, revokedAt: number) =>
+    toSession(
+      (
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: SESSION + sessionId },
+            // Never shorten a record's life: it must outlast every token it revokes.
+            UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :now), #sub = :sub, expiresAt = :exp',
+            ConditionExpression: 'attribute_not_exists(expiresAt) OR expiresAt <= :exp',
+            ExpressionAttributeNames: { '#sub': 'sub' },
+            ExpressionAttributeValues: { ':now': revokedAt, ':sub': sub, ':exp': expiresAt },
+            ReturnValues: 'ALL_NEW',
+          }),
+        )
+      ).Attributes,
+    );
+
+  const revokeKeepingExpiry = async (sessionId: string, sub: string, expiresAt: number, revokedAt: number) => {
+    try {
+      return await markRevoked(sessionId, sub, expiresAt, revokedAt);
+    } catch (error) {
+      if (awsErrorName(error) !== 'ConditionalCheckFailedException') throw error;
+      // The record already lives longer than asked: only set revokedAt.
+      const result = await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: SESSION + sessionId },
+          UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :now)',
+          ExpressionAttributeValues: { ':now': revokedAt },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toSession(result.Attributes);
+    }
+  };
+
+  return {
+    async snapshot(sub, sessionId) {
+      const items = await batchGet([USER + sub, SESSION + sessionId]);
+      const user = toUser(items.get(USER + sub));
+      const session = toSession(live(items.get(SESSION + sessionId)));
+      return { ...(user ? { user } : {}), ...(session ? { session } : {}) };
+    },
+
+    async getUser(sub) {
+      return toUser(await getItem(USER + sub));
+    },
+
+    async getUsers(subs) {
+      const users = new Map<string, UserRecord>();
+      for (let i = 0; i < subs.length; i += 100) {
+        const items = await batchGet(subs.slice(i, i + 100).map((sub) => USER + sub));
+        for (const item of items.values()) {
+          const user = toUser(item);
+          if (user) users.set(user.sub, user);
+        }
+      }
+      return users;
+    },
+
+    async putUser(user) {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { pk: USER + user.sub, sub: user.sub, username: user.username, branches: [...user.branches] },
+        }),
+      );
+    },
+
+    async recordLogin({ sessionId, sub, refreshToken, expiresAt }) {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { pk: REFRESH + hashRefreshToken(refreshToken), sessionId, sub, expiresAt },
+        }),
+      );
+    },
+
+    async sessionForRefreshToken(refreshToken) {
+      const link = await getItem(REFRESH + hashRefreshToken(refreshToken));
+      if (!link || typeof link.sessionId !== 'string') return undefined;
+      return toSession(await getItem(SESSION + link.sessionId)) ?? { sessionId: link.sessionId, children: [] };
+    },
+
+    async linkRefreshedToken({ rootSessionId, sessionId, sub, tokenExpiresAt }) {
+      if (sessionId === rootSessionId) {
+        // The issuer keeps one session id across refreshes (Cognito's origin_jti): nothing to
+        // link, but a revoked session must not be refreshed.
+        const root = toSession(await getItem(SESSION + rootSessionId));
+        if (root?.revokedAt !== undefined) throw new SessionRevokedError();
+        return;
+      }
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: SESSION + rootSessionId },
+            UpdateExpression: 'ADD children :child SET #sub = :sub',
+            ConditionExpression: 'attribute_not_exists(revokedAt)',
+            ExpressionAttributeNames: { '#sub': 'sub' },
+            ExpressionAttributeValues: { ':child': new Set([sessionId]), ':sub': sub },
+          }),
+        );
+      } catch (error) {
+        if (awsErrorName(error) === 'ConditionalCheckFailedException') throw new SessionRevokedError();
+        throw error;
+      }
+      // UPDATE, not PUT: a concurrent logout may already have marked this record revoked.
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: SESSION + sessionId },
+          UpdateExpression: 'SET parent = :root, #sub = :sub, expiresAt = if_not_exists(expiresAt, :exp)',
+          ExpressionAttributeNames: { '#sub': 'sub' },
+          ExpressionAttributeValues: { ':root': rootSessionId, ':sub': sub, ':exp': tokenExpiresAt },
+        }),
+      );
+    },
+
+    async revokeSession({ sessionId, sub, expiresAt }) {
+      const revokedAt = nowSeconds();
+      const own = await revokeKeepingExpiry(sessionId, sub, expiresAt, revokedAt);
+      let root = own;
+      if (own?.parent) root = await revokeKeepingExpiry(own.parent, sub, expiresAt, revokedAt);
+      const others = (root?.children ?? []).filter((child) => child !== sessionId);
+      await Promise.all(others.map((child) => revokeKeepingExpiry(child, sub, expiresAt, revokedAt)));
+    },
+  };
+};

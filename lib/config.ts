@@ -1,0 +1,129 @@
+/**
+ * Configuration is read here and nowhere else, once per cold start. Every function reads the
+ * section it needs; a required variable that is missing fails at start-up with its name in the
+ * message. The same code runs on AWS and locally: only these values differ.
+ *
+ * Precedence: explicit `env` argument (tests), then `process.env`, then the documented default.
+ */
+import { ConfigurationError } from './errors';
+
+type Env = Record<string, string | undefined>;
+
+const value = (env: Env, name: string): string | undefined => {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+};
+
+const required = (env: Env, name: string): string => {
+  const found = value(env, name);
+  if (found === undefined) throw new ConfigurationError(`Missing required environment variable ${name}`);
+  return found;
+};
+
+const integer = (env: Env, name: string, fallback: number, min: number, max: number): number => {
+  const raw = value(env, name);
+  if (raw === undefined) return fallback;
+  const parsed = Number(raw);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+    throw new ConfigurationError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return parsed;
+};
+
+const url = (env: Env, name: string): string | undefined => {
+  const raw = value(env, name);
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('not http(s)');
+  } catch {
+    throw new ConfigurationError(`${name} must be an http(s) URL, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, '');
+};
+
+export interface IdentityConfig {
+  region: string;
+  userPoolId: string;
+  /** The app client whose access tokens the gateway accepts (and that logs users in). */
+  clientId: string;
+  /** `iss` claim the tokens must carry. On AWS derived from region and pool id. */
+  issuer: string;
+  jwksUri: string;
+  /** Only set locally: where the Cognito API (cognito-local) listens. */
+  cognitoEndpoint?: string;
+  /** Upper bound for fetching the key set, in ms. */
+  jwksTimeoutMs: number;
+}
+
+export interface DataConfig {
+  region: string;
+  /** Only set locally: where DynamoDB (dynalite) listens. */
+  endpoint?: string;
+  tables: { products: string; branches: string; inventory: string; access: string };
+  /** Per-attempt timeout for DynamoDB calls, in ms: a stuck database must not hang a request. */
+  requestTimeoutMs: number;
+  maxAttempts: number;
+}
+
+export interface SessionConfig {
+  /** Lifetime of refresh tokens issued by the app client; session records live this long. */
+  refreshTokenValidityDays: number;
+}
+
+const region = (env: Env): string => value(env, 'AWS_REGION') ?? value(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1';
+
+export const identityConfig = (env: Env = process.env): IdentityConfig => {
+  const userPoolId = required(env, 'COGNITO_USER_POOL_ID');
+  const awsRegion = region(env);
+  const issuer = url(env, 'COGNITO_ISSUER') ?? `https://cognito-idp.${awsRegion}.amazonaws.com/${userPoolId}`;
+  const cognitoEndpoint = url(env, 'COGNITO_ENDPOINT');
+  return {
+    region: awsRegion,
+    userPoolId,
+    clientId: required(env, 'COGNITO_CLIENT_ID'),
+    issuer,
+    jwksUri: url(env, 'COGNITO_JWKS_URI') ?? `${issuer}/.well-known/jwks.json`,
+    ...(cognitoEndpoint ? { cognitoEndpoint } : {}),
+    jwksTimeoutMs: integer(env, 'JWKS_TIMEOUT_MS', 1500, 100, 10000),
+  };
+};
+
+export const dataConfig = (env: Env = process.env): DataConfig => {
+  const endpoint = url(env, 'DYNAMODB_ENDPOINT');
+  return {
+    region: region(env),
+    ...(endpoint ? { endpoint } : {}),
+    tables: {
+      products: required(env, 'PRODUCTS_TABLE'),
+      branches: required(env, 'BRANCHES_TABLE'),
+      inventory: required(env, 'INVENTORY_TABLE'),
+      access: required(env, 'ACCESS_TABLE'),
+    },
+    requestTimeoutMs: integer(env, 'DYNAMODB_TIMEOUT_MS', 1000, 50, 30000),
+    maxAttempts: integer(env, 'DYNAMODB_MAX_ATTEMPTS', 2, 1, 10),
+  };
+};
+
+export const sessionConfig = (env: Env = process.env): SessionConfig => ({
+  refreshTokenValidityDays: integer(env, 'REFRESH_TOKEN_VALIDITY_DAYS', 30, 1, 3650),
+});
+
+export interface AuthorizerConfig {
+  /**
+   * How the authorizer answers a caller whose credentials are missing or invalid.
+   * - `error`: fail the invocation with "Unauthorized". serverless-offline answers 401.
+   * - `deny`: return `isAuthorized: false`. API Gateway HTTP APIs answer 403 (an HTTP API
+   *   Lambda authorizer has no documented way to produce 401; a failed invocation is a 500).
+   * Both deny: this only picks the status code the platform can give. See README.
+   */
+  unauthenticatedResponse: 'error' | 'deny';
+}
+
+export const authorizerConfig = (env: Env = process.env): AuthorizerConfig => {
+  const mode = value(env, 'AUTHORIZER_UNAUTHENTICATED_RESPONSE') ?? 'deny';
+  if (mode !== 'error' && mode !== 'deny') {
+    throw new ConfigurationError(`AUTHORIZER_UNAUTHENTICATED_RESPONSE must be "error" or "deny", got "${mode}"`);
+  }
+  return { unauthenticatedResponse: mode };
+};

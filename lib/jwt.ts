@@ -1,0 +1,148 @@
+/**
+ * Verification of Cognito access tokens with aws-jwt-verify, the same code on AWS and locally.
+ *
+ * `CognitoJwtVerifier` only accepts AWS pool ids and https, so the generic `JwtVerifier` is
+ * configured with the pool's issuer and JWKS URI and Cognito's own field checks
+ * (`token_use` = access, `client_id`). Order, as in aws-jwt-verify: key (by `kid`), header
+ * against key, signature, standard claims (`iss`, `exp`, `nbf`), then our checks.
+ */
+import { JwtVerifier } from 'aws-jwt-verify';
+import { validateCognitoJwtFields } from 'aws-jwt-verify/cognito-verifier';
+import { SimpleJwksCache, SimplePenaltyBox } from 'aws-jwt-verify/jwk';
+import type { Fetcher } from 'aws-jwt-verify/https';
+import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+import {
+  CognitoJwtInvalidClientIdError,
+  CognitoJwtInvalidTokenUseError,
+  FailedAssertionError,
+  JwtBaseError,
+  JwtExpiredError,
+  JwtInvalidClaimError,
+  JwtInvalidIssuerError,
+  JwtInvalidSignatureAlgorithmError,
+  JwtInvalidSignatureError,
+  JwtNotBeforeError,
+  JwtParseError,
+  JwtWithoutValidKidError,
+  KidNotFoundInJwksError,
+  WaitPeriodNotYetEndedJwkError,
+} from 'aws-jwt-verify/error';
+import type { IdentityConfig } from './config';
+
+/** The claims of a Cognito access token the gateway relies on, after verification. */
+export interface AccessTokenClaims {
+  sub: string;
+  username: string;
+  client_id: string;
+  token_use: 'access';
+  jti: string;
+  origin_jti?: string;
+  scope?: string;
+  'cognito:groups'?: string[];
+  exp: number;
+  iat: number;
+}
+
+export interface AccessTokenVerifier {
+  /** Resolves with the verified claims or rejects; see `verificationFailureReason`. */
+  verify(token: string): Promise<AccessTokenClaims>;
+  /** Load the key set now (cold start) instead of at the first request. */
+  hydrate(): Promise<void>;
+}
+
+/** A token that passed the signature check but lacks something the gateway requires. */
+export class MissingClaimError extends JwtBaseError {}
+
+/** Fetches the key set with a hard timeout (aws-jwt-verify's default fetcher is https only). */
+export class TimeoutFetcher implements Fetcher {
+  constructor(private readonly timeoutMs: number) {}
+
+  async fetch(uri: string): Promise<ArrayBuffer> {
+    const response = await fetch(uri, {
+      signal: AbortSignal.timeout(this.timeoutMs),
+      headers: { accept: 'application/json' },
+      redirect: 'error',
+    });
+    if (!response.ok) throw new Error(`Key set request answered ${response.status}`);
+    return response.arrayBuffer();
+  }
+}
+
+const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+
+const assertGatewayClaims = (header: { alg?: unknown }, payload: JwtPayload): void => {
+  // Cognito signs with RS256 only; refuse anything else even if the key would verify it.
+  if (header.alg !== 'RS256') throw new JwtInvalidSignatureAlgorithmError('Unexpected signature algorithm', header.alg as string, 'RS256');
+  if (typeof payload.exp !== 'number') throw new MissingClaimError('Token has no exp claim');
+  if (typeof payload.iat !== 'number') throw new MissingClaimError('Token has no iat claim');
+  for (const claim of ['sub', 'username', 'jti'] as const) {
+    if (!isNonEmptyString(payload[claim])) throw new MissingClaimError(`Token has no ${claim} claim`);
+  }
+  const groups = payload['cognito:groups'];
+  if (groups !== undefined && !(Array.isArray(groups) && groups.every(isNonEmptyString))) {
+    throw new MissingClaimError('cognito:groups is not a list of strings');
+  }
+  if (payload.origin_jti !== undefined && !isNonEmptyString(payload.origin_jti)) {
+    throw new MissingClaimError('origin_jti is not a string');
+  }
+};
+
+export const createAccessTokenVerifier = (
+  config: IdentityConfig,
+  props?: { fetcher?: Fetcher; penaltyBoxSeconds?: number },
+): AccessTokenVerifier => {
+  const jwksCache = new SimpleJwksCache({
+    fetcher: props?.fetcher ?? new TimeoutFetcher(config.jwksTimeoutMs),
+    // After a failed key lookup (unknown kid, issuer down), further lookups fail fast for a while.
+    penaltyBox: new SimplePenaltyBox({ waitSeconds: props?.penaltyBoxSeconds ?? 10 }),
+  });
+  const verifier = JwtVerifier.create(
+    {
+      issuer: config.issuer,
+      jwksUri: config.jwksUri,
+      audience: null, // Cognito access tokens carry client_id, not aud; checked below.
+      customJwtCheck: ({ header, payload }) => {
+        validateCognitoJwtFields(payload, { tokenUse: 'access', clientId: config.clientId });
+        assertGatewayClaims(header, payload);
+      },
+    },
+    { jwksCache },
+  );
+  return {
+    verify: async (token) => (await verifier.verify(token)) as unknown as AccessTokenClaims,
+    hydrate: () => verifier.hydrate(),
+  };
+};
+
+/** Stable reason codes for the audit log, one per way a token can fail. */
+export type TokenFailureReason =
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'wrong_token_use'
+  | 'wrong_client'
+  | 'wrong_issuer'
+  | 'bad_signature'
+  | 'bad_algorithm'
+  | 'unknown_key'
+  | 'malformed_token'
+  | 'missing_claim'
+  | 'invalid_claim'
+  | 'jwks_unavailable';
+
+export const verificationFailureReason = (error: unknown): TokenFailureReason => {
+  if (error instanceof JwtExpiredError) return 'token_expired';
+  if (error instanceof JwtNotBeforeError) return 'token_not_yet_valid';
+  if (error instanceof CognitoJwtInvalidTokenUseError) return 'wrong_token_use';
+  if (error instanceof CognitoJwtInvalidClientIdError) return 'wrong_client';
+  if (error instanceof JwtInvalidIssuerError) return 'wrong_issuer';
+  if (error instanceof MissingClaimError) return 'missing_claim';
+  if (error instanceof JwtInvalidSignatureError) return 'bad_signature';
+  if (error instanceof JwtInvalidSignatureAlgorithmError) return 'bad_algorithm';
+  if (error instanceof KidNotFoundInJwksError || error instanceof JwtWithoutValidKidError) return 'unknown_key';
+  if (error instanceof WaitPeriodNotYetEndedJwkError) return 'unknown_key';
+  if (error instanceof JwtParseError) return 'malformed_token';
+  if (error instanceof JwtInvalidClaimError || error instanceof FailedAssertionError) return 'invalid_claim';
+  if (error instanceof JwtBaseError) return 'malformed_token';
+  // Anything else (network, timeouts, a broken key set) is the key source being unavailable.
+  return 'jwks_unavailable';
+};
