@@ -1,0 +1,128 @@
+/**
+ * Auth service: `POST /auth/login`, `POST /auth/refresh` (public) and `POST /auth/logout`.
+ *
+ * Logout ends the session for the gateway at once: the session record the authorizer reads on
+ * every request is marked revoked (by `origin_jti` on AWS, by `jti` where the issuer has none),
+ * together with every access token refreshed from the same login. The refresh token, when the
+ * client sends it, is revoked in Cognito too.
+ */
+import { z } from 'zod';
+import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { createHttpService, protectedRoute, publicRoute } from '../../lib/http';
+import { createLogger } from '../../lib/observability';
+import { BadRequestError } from '../../lib/errors';
+import { SessionRevokedError, type AccessStore } from '../../lib/access-store';
+import { invalidRefreshToken, type IdentityProvider, type IssuedTokens } from '../../lib/identity-provider';
+import type { SessionConfig } from '../../lib/config';
+
+const loginBody = z.strictObject({
+  username: z.string().trim().min(1).max(128),
+  password: z.string().min(1).max(256),
+});
+
+const refreshToken = z.string().min(1).max(8192);
+
+const refreshBody = z.strictObject({ refreshToken });
+
+const logoutBody = z.strictObject({ refreshToken: refreshToken.optional() }).optional();
+
+/** The facts of a token we were just handed by Cognito over TLS (no need to verify it again). */
+const describe = (accessToken: string) => {
+  const { payload } = decomposeUnverifiedJwt(accessToken);
+  const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
+  const sessionId = typeof payload.origin_jti === 'string' ? payload.origin_jti : jti;
+  if (!sessionId || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') {
+    throw new Error('Issued access token lacks sub, exp or jti');
+  }
+  return { sessionId, sub: payload.sub, exp: payload.exp };
+};
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+const tokenBody = (tokens: IssuedTokens, exp: number) => ({
+  accessToken: tokens.accessToken,
+  idToken: tokens.idToken,
+  ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
+  expiresIn: tokens.expiresIn ?? Math.max(0, exp - nowSeconds()),
+  tokenType: 'Bearer',
+});
+
+export interface AuthDeps {
+  identity: IdentityProvider;
+  accessStore: AccessStore;
+  config: SessionConfig;
+}
+
+export const createAuthService = (deps: AuthDeps, logger: Logger = createLogger('auth')) => {
+  const sessionLifetime = () => nowSeconds() + deps.config.refreshTokenValidityDays * 86_400;
+
+  return createHttpService('auth', logger, {
+    'POST /auth/login': publicRoute({
+      body: loginBody,
+      handle: async ({ body }) => {
+        const tokens = await deps.identity.passwordLogin(body.username, body.password);
+        const token = describe(tokens.accessToken);
+        await deps.accessStore.recordLogin({
+          sessionId: token.sessionId,
+          sub: token.sub,
+          refreshToken: tokens.refreshToken!,
+          expiresAt: sessionLifetime(),
+        });
+        logger.info('login', { sub: token.sub, sessionId: token.sessionId });
+        return { body: tokenBody(tokens, token.exp) };
+      },
+    }),
+
+    'POST /auth/refresh': publicRoute({
+      body: refreshBody,
+      handle: async ({ body }) => {
+        const session = await deps.accessStore.sessionForRefreshToken(body.refreshToken);
+        if (session?.revokedAt !== undefined) throw invalidRefreshToken(new SessionRevokedError());
+        const tokens = await deps.identity.refresh(body.refreshToken);
+        const token = describe(tokens.accessToken);
+        if (session) {
+          try {
+            await deps.accessStore.linkRefreshedToken({
+              rootSessionId: session.sessionId,
+              sessionId: token.sessionId,
+              sub: token.sub,
+              tokenExpiresAt: token.exp,
+            });
+          } catch (error) {
+            if (error instanceof SessionRevokedError) throw invalidRefreshToken(error);
+            throw error;
+          }
+        }
+        const { refreshToken: _unchanged, ...renewed } = tokens;
+        return { body: tokenBody(renewed, token.exp) };
+      },
+    }),
+
+    'POST /auth/logout': protectedRoute({
+      body: logoutBody,
+      handle: async ({ body, caller }) => {
+        const refresh = body?.refreshToken;
+        if (refresh) {
+          // A refresh token from a gateway login must belong to the caller's own session.
+          const owner = await deps.accessStore.sessionForRefreshToken(refresh);
+          if (owner && owner.sessionId !== caller.sessionId && !owner.children.includes(caller.sessionId)) {
+            throw new BadRequestError('invalid_refresh_token', 'The refresh token does not belong to this session');
+          }
+        }
+        // First the gateway's own record: from this write on, every token of the session is refused.
+        await deps.accessStore.revokeSession({ sessionId: caller.sessionId, sub: caller.sub, expiresAt: sessionLifetime() });
+        if (refresh) {
+          try {
+            await deps.identity.revokeRefreshToken(refresh);
+          } catch (error) {
+            // The gateway already refuses the session; Cognito's own endpoints are the remaining gap.
+            logger.error('refresh token revocation in Cognito failed', { errorName: (error as Error)?.name, sub: caller.sub });
+          }
+        }
+        logger.info('logout', { sub: caller.sub, sessionId: caller.sessionId });
+        return { statusCode: 204 };
+      },
+    }),
+  });
+};

@@ -1,0 +1,55 @@
+/**
+ * Catalog service: `GET /products`, `GET /products/{productId}` (public) and
+ * `POST /products` (admin).
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { createHttpService, protectedRoute, publicRoute } from '../../lib/http';
+import { createLogger } from '../../lib/observability';
+import { ForbiddenError, NotFoundError } from '../../lib/errors';
+import { decodePageToken, encodePageToken, limitSchema, pathId } from '../../lib/validation';
+import type { Product, ProductStore } from './store';
+
+const listQuery = z.object({
+  limit: limitSchema(100, 50),
+  nextToken: z.string().max(512).optional(),
+});
+
+const newProduct = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  description: z.string().trim().max(2000).default(''),
+  priceCents: z.number().int().min(0).max(100_000_000),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as "EUR"').default('EUR'),
+});
+
+export const createCatalogService = (deps: { products: ProductStore }, logger = createLogger('catalog')) =>
+  createHttpService('catalog', logger, {
+    'GET /products': publicRoute({
+      query: listQuery,
+      handle: async ({ query }) => {
+        const start = query.nextToken ? decodePageToken(query.nextToken, ['productId']) : undefined;
+        const page = await deps.products.list(query.limit, start);
+        return { body: { items: page.items, ...(page.lastKey ? { nextToken: encodePageToken(page.lastKey) } : {}) } };
+      },
+    }),
+
+    'GET /products/{productId}': publicRoute({
+      handle: async ({ params }) => {
+        const product = await deps.products.get(pathId(params, 'productId'));
+        if (!product) throw new NotFoundError('product_not_found', 'No such product');
+        return { body: product };
+      },
+    }),
+
+    'POST /products': protectedRoute({
+      body: newProduct,
+      handle: async ({ body, caller }) => {
+        // Defence in depth: the authorizer already required admin.
+        if (!caller.roles.includes('admin')) throw new ForbiddenError('role_missing', 'Only admins can create products');
+        const product: Product = { productId: randomUUID(), ...body, createdAt: new Date().toISOString() };
+        await deps.products.create(product);
+        logger.info('product created', { productId: product.productId, by: caller.sub });
+        return { statusCode: 201, body: product, headers: { location: `/products/${product.productId}` } };
+      },
+    }),
+  });

@@ -1,0 +1,9 @@
+/** `GET /health`: liveness of the gateway itself. Public, cheap, touches no dependency. */
+import { createHttpService, publicRoute } from '../../lib/http';
+import { createLogger } from '../../lib/observability';
+
+export const handler = createHttpService('health', createLogger('health'), {
+  'GET /health': publicRoute({
+    handle: async () => ({ body: { status: 'ok' } }),
+  }),
+});

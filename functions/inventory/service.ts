@@ -1,0 +1,60 @@
+/**
+ * Inventory service: stock per branch. Admins see and change every branch; a branch manager
+ * only the branches their gateway record lists. The authorizer checked this already; the
+ * service checks it again against the role context (defence in depth), before it reveals
+ * whether the branch even exists.
+ */
+import { z } from 'zod';
+import { createHttpService, protectedRoute } from '../../lib/http';
+import { createLogger } from '../../lib/observability';
+import { ForbiddenError, NotFoundError } from '../../lib/errors';
+import { pathId } from '../../lib/validation';
+import type { RoleContext } from '../../lib/role-context';
+import type { InventoryStore } from './store';
+
+export const MAX_QUANTITY = 1_000_000_000;
+
+const stockBody = z.strictObject({
+  quantity: z.number().int('must be an integer').min(0, 'must be 0 or more').max(MAX_QUANTITY),
+});
+
+export const assertBranchAccess = (caller: RoleContext, branchId: string): void => {
+  if (caller.roles.includes('admin')) return;
+  if (caller.roles.includes('branch-manager') && caller.branches.includes(branchId)) return;
+  throw new ForbiddenError(
+    caller.roles.includes('branch-manager') ? 'branch_not_managed' : 'role_missing',
+    'You are not allowed to access this branch',
+  );
+};
+
+export const createInventoryService = (deps: { inventory: InventoryStore }, logger = createLogger('inventory')) => {
+  const knownBranch = async (branchId: string) => {
+    if (!(await deps.inventory.branchExists(branchId))) throw new NotFoundError('branch_not_found', 'No such branch');
+  };
+
+  return createHttpService('inventory', logger, {
+    'GET /branches/{branchId}/products': protectedRoute({
+      handle: async ({ params, caller }) => {
+        const branchId = pathId(params, 'branchId');
+        assertBranchAccess(caller, branchId);
+        await knownBranch(branchId);
+        const items = await deps.inventory.listStock(branchId);
+        return { body: { branchId, items: items.map(({ productId, quantity, updatedAt }) => ({ productId, quantity, updatedAt })) } };
+      },
+    }),
+
+    'PUT /branches/{branchId}/products/{productId}': protectedRoute({
+      body: stockBody,
+      handle: async ({ params, body, caller }) => {
+        const branchId = pathId(params, 'branchId');
+        const productId = pathId(params, 'productId');
+        assertBranchAccess(caller, branchId);
+        await knownBranch(branchId);
+        if (!(await deps.inventory.productExists(productId))) throw new NotFoundError('product_not_found', 'No such product');
+        const stock = await deps.inventory.setStock({ branchId, productId, quantity: body.quantity, updatedBy: caller.sub });
+        logger.info('stock set', { branchId, productId, quantity: stock.quantity, version: stock.version, by: caller.sub });
+        return { body: stock };
+      },
+    }),
+  });
+};

@@ -1,0 +1,185 @@
+/**
+ * How every service handler is built: a table of routes, each a thin function that gets a
+ * parsed, validated request and returns a plain result. This module does the rest, once:
+ *
+ *   route lookup → role context re-check (defence in depth) → body and query validation
+ *   → the route's function → JSON response
+ *
+ * and maps every thrown error to an HTTP answer (`{"error", "message"}`), keeping details in
+ * the logs. Anything unexpected is a 500 with no internals.
+ */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { BadRequestError, ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, UnauthorizedError, awsErrorName } from './errors';
+import { decideAccess, ruleFor, type RouteKey, type ServiceName } from './route-policy';
+import { readRoleContext, type RoleContext } from './role-context';
+
+/** Bodies larger than this are refused before parsing. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface Reply {
+  statusCode?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+interface Request<B, Q> {
+  body: B;
+  query: Q;
+  params: Record<string, string>;
+  event: APIGatewayProxyEventV2;
+}
+
+export interface PublicRoute<B = undefined, Q = undefined> {
+  public: true;
+  body?: z.ZodType<B>;
+  query?: z.ZodType<Q>;
+  handle(request: Request<B, Q>): Promise<Reply>;
+}
+
+export interface ProtectedRoute<B = undefined, Q = undefined> {
+  public?: false;
+  body?: z.ZodType<B>;
+  query?: z.ZodType<Q>;
+  handle(request: Request<B, Q> & { caller: RoleContext }): Promise<Reply>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyRoute = PublicRoute<any, any> | ProtectedRoute<any, any>;
+
+export const publicRoute = <B = undefined, Q = undefined>(route: Omit<PublicRoute<B, Q>, 'public'>): PublicRoute<B, Q> => ({
+  ...route,
+  public: true,
+});
+
+export const protectedRoute = <B = undefined, Q = undefined>(route: Omit<ProtectedRoute<B, Q>, 'public'>): ProtectedRoute<B, Q> => ({
+  ...route,
+  public: false,
+});
+
+const formatIssues = (error: z.ZodError): string[] =>
+  error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
+
+const parseJsonBody = (event: APIGatewayProxyEventV2): unknown => {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
+    throw new BadRequestError('body_too_large', `The request body must not exceed ${MAX_BODY_BYTES} bytes`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new BadRequestError('invalid_json', 'The request body is not valid JSON');
+  }
+};
+
+const validate = <T>(schema: z.ZodType<T>, input: unknown, code: string, what: string): T => {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new BadRequestError(code, `The ${what} is invalid`, formatIssues(result.error));
+  return result.data;
+};
+
+const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...headers,
+  },
+  ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+});
+
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const UNAVAILABLE_NAMES = new Set([
+  'TimeoutError',
+  'AbortError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalServerError',
+  'InternalErrorException',
+  'TooManyRequestsException',
+]);
+
+/** A dependency (DynamoDB, Cognito) being down or overloaded: the client may retry later. */
+export const isDependencyUnavailable = (error: unknown): boolean => {
+  const name = awsErrorName(error);
+  if (name && UNAVAILABLE_NAMES.has(name)) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CONNECTION_ERRORS.has(code);
+};
+
+/** Map any error to an HTTP answer. Public bodies never carry causes, stacks or tokens. */
+export const toErrorResponse = (error: unknown, logger: Logger): APIGatewayProxyStructuredResultV2 => {
+  if (error instanceof GatewayError) {
+    logger.info('request refused', {
+      status: error.statusCode,
+      error: error.code,
+      causeName: (error.cause as Error | undefined)?.name,
+    });
+    const headers: Record<string, string> = error.statusCode === 401 ? { 'www-authenticate': 'Bearer' } : {};
+    return json(error.statusCode, error.toJSON(), headers);
+  }
+  if (isDependencyUnavailable(error)) {
+    logger.error('dependency unavailable', { errorName: awsErrorName(error) });
+    return json(503, new ServiceUnavailableError().toJSON(), { 'retry-after': '1' });
+  }
+  logger.error('unhandled error', error as Error);
+  return json(500, { error: 'internal_error', message: 'Internal server error' });
+};
+
+export const createHttpService = (
+  service: ServiceName,
+  logger: Logger,
+  routes: Partial<Record<RouteKey, AnyRoute>>,
+) => {
+  const dispatch = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const rule = ruleFor(event.routeKey);
+    const route = routes[event.routeKey as RouteKey];
+    if (!rule || !route || rule.service !== service || (rule.access.kind === 'public') !== (route.public === true)) {
+      // Not this service's route, or the table and the code disagree: refuse, never guess.
+      throw new NotFoundError('route_not_found', 'No such route');
+    }
+    if (event.headers?.['sls-offline-authorizer-override'] !== undefined) {
+      throw new UnauthorizedError('forbidden_header', 'Missing or invalid credentials');
+    }
+    const params = Object.fromEntries(
+      Object.entries(event.pathParameters ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+    );
+    let caller: RoleContext | undefined;
+    if (route.public !== true) {
+      caller = readRoleContext(event);
+      const decision = decideAccess(rule, caller, params);
+      if (!decision.allowed) throw new ForbiddenError(decision.reason, 'You are not allowed to do this');
+    }
+    let body: unknown;
+    if (route.body) {
+      const raw = parseJsonBody(event);
+      if (raw === undefined && !route.body.safeParse(undefined).success) {
+        throw new BadRequestError('invalid_body', 'A JSON request body is required');
+      }
+      body = validate(route.body, raw, 'invalid_body', 'request body');
+    }
+    const query = route.query ? validate(route.query, event.queryStringParameters ?? {}, 'invalid_query', 'query string') : undefined;
+    const request = { body, query, params, event };
+    const reply = route.public === true ? await route.handle(request) : await route.handle({ ...request, caller: caller! });
+    const statusCode = reply.statusCode ?? 200;
+    return json(statusCode, statusCode === 204 ? undefined : reply.body, reply.headers);
+  };
+
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>(dispatch)
+    .use(injectLambdaContext(logger))
+    .use({
+      onError: async (request) => {
+        request.response = toErrorResponse(request.error, logger);
+      },
+    });
+};

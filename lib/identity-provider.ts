@@ -1,0 +1,194 @@
+/**
+ * The gateway's port to Cognito (AWS, or cognito-local), through the AWS SDK v3. Cognito's
+ * many ways of refusing credentials all become one `invalid_credentials` 401, so that nobody
+ * can tell an unknown user from a wrong password (the emulator even answers a wrong password
+ * with `InvalidPasswordException` where AWS says `NotAuthorizedException`).
+ */
+import {
+  AdminGetUserCommand,
+  AdminListGroupsForUserCommand,
+  InitiateAuthCommand,
+  ListUsersCommand,
+  RevokeTokenCommand,
+  type AttributeType,
+  type AuthenticationResultType,
+  type CognitoIdentityProviderClient,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { awsErrorName, TooManyRequestsError, UnauthorizedError } from './errors';
+import { isRole, type Role } from './route-policy';
+
+export interface IssuedTokens {
+  accessToken: string;
+  idToken: string;
+  /** Absent on refresh: the refresh token stays the same. */
+  refreshToken?: string;
+  /** Seconds; absent where the issuer does not say (cognito-local). */
+  expiresIn?: number;
+}
+
+export interface DirectoryUser {
+  username: string;
+  sub: string;
+  email?: string;
+  enabled: boolean;
+  status: string;
+  createdAt?: string;
+}
+
+export interface IdentityProvider {
+  passwordLogin(username: string, password: string): Promise<IssuedTokens>;
+  refresh(refreshToken: string): Promise<IssuedTokens>;
+  /** Revoke a refresh token (and, on AWS, the access tokens issued from it). */
+  revokeRefreshToken(refreshToken: string): Promise<void>;
+  getUser(username: string): Promise<DirectoryUser | undefined>;
+  listUsers(limit: number, paginationToken?: string): Promise<{ users: DirectoryUser[]; nextToken?: string }>;
+  rolesOf(username: string): Promise<Role[]>;
+}
+
+/** Every way Cognito refuses a username/password pair, on AWS and in the emulator. */
+const CREDENTIAL_FAILURES = new Set([
+  'NotAuthorizedException',
+  'UserNotFoundException',
+  'InvalidPasswordException',
+  'PasswordResetRequiredException',
+  'UserNotConfirmedException',
+  'InvalidParameterException',
+]);
+const RATE_LIMITED = new Set(['TooManyRequestsException', 'LimitExceededException', 'TooManyFailedAttemptsException']);
+
+export const invalidCredentials = (cause?: unknown) =>
+  new UnauthorizedError('invalid_credentials', 'Invalid username or password', { cause });
+
+export const invalidRefreshToken = (cause?: unknown) =>
+  new UnauthorizedError('invalid_refresh_token', 'The refresh token is invalid, expired or revoked', { cause });
+
+const toTokens = (result: AuthenticationResultType | undefined, requireRefresh: boolean): IssuedTokens | undefined => {
+  if (!result?.AccessToken || !result.IdToken || (requireRefresh && !result.RefreshToken)) return undefined;
+  return {
+    accessToken: result.AccessToken,
+    idToken: result.IdToken,
+    ...(result.RefreshToken ? { refreshToken: result.RefreshToken } : {}),
+    ...(typeof result.ExpiresIn === 'number' ? { expiresIn: result.ExpiresIn } : {}),
+  };
+};
+
+const attribute = (attributes: AttributeType[] | undefined, name: string): string | undefined =>
+  attributes?.find((a) => a.Name === name)?.Value;
+
+const toDirectoryUser = (user: {
+  Username?: string;
+  Attributes?: AttributeType[];
+  UserAttributes?: AttributeType[];
+  Enabled?: boolean;
+  UserStatus?: string;
+  UserCreateDate?: Date;
+}): DirectoryUser | undefined => {
+  const attributes = user.Attributes ?? user.UserAttributes;
+  const sub = attribute(attributes, 'sub');
+  if (!user.Username || !sub) return undefined;
+  const email = attribute(attributes, 'email');
+  return {
+    username: user.Username,
+    sub,
+    ...(email ? { email } : {}),
+    enabled: user.Enabled !== false,
+    status: user.UserStatus ?? 'UNKNOWN',
+    ...(user.UserCreateDate ? { createdAt: new Date(user.UserCreateDate).toISOString() } : {}),
+  };
+};
+
+export const createCognitoIdentityProvider = (
+  client: CognitoIdentityProviderClient,
+  config: { userPoolId: string; clientId: string },
+): IdentityProvider => ({
+  async passwordLogin(username, password) {
+    let result;
+    try {
+      result = await client.send(
+        new InitiateAuthCommand({
+          AuthFlow: 'USER_PASSWORD_AUTH',
+          ClientId: config.clientId,
+          AuthParameters: { USERNAME: username, PASSWORD: password },
+        }),
+      );
+    } catch (error) {
+      const name = awsErrorName(error);
+      if (name && CREDENTIAL_FAILURES.has(name)) throw invalidCredentials(error);
+      if (name && RATE_LIMITED.has(name)) throw new TooManyRequestsError('too_many_attempts', 'Too many sign-in attempts, try again later', { cause: error });
+      throw error;
+    }
+    if (result.ChallengeName) {
+      // The password was right, but Cognito wants more (new password, MFA) than this API offers.
+      throw new UnauthorizedError('challenge_required', `Sign-in needs a step this API does not support (${result.ChallengeName})`);
+    }
+    const tokens = toTokens(result.AuthenticationResult, true);
+    if (!tokens) throw new Error('Cognito returned no tokens');
+    return tokens;
+  },
+
+  async refresh(refreshToken) {
+    let result;
+    try {
+      result = await client.send(
+        new InitiateAuthCommand({
+          AuthFlow: 'REFRESH_TOKEN_AUTH',
+          ClientId: config.clientId,
+          AuthParameters: { REFRESH_TOKEN: refreshToken },
+        }),
+      );
+    } catch (error) {
+      const name = awsErrorName(error);
+      if (name && CREDENTIAL_FAILURES.has(name)) throw invalidRefreshToken(error);
+      if (name && RATE_LIMITED.has(name)) throw new TooManyRequestsError('too_many_requests', 'Too many requests, try again later', { cause: error });
+      throw error;
+    }
+    const tokens = toTokens(result.AuthenticationResult, false);
+    if (!tokens) throw invalidRefreshToken();
+    return tokens;
+  },
+
+  async revokeRefreshToken(refreshToken) {
+    await client.send(new RevokeTokenCommand({ ClientId: config.clientId, Token: refreshToken }));
+  },
+
+  async getUser(username) {
+    try {
+      const result = await client.send(new AdminGetUserCommand({ UserPoolId: config.userPoolId, Username: username }));
+      return toDirectoryUser(result);
+    } catch (error) {
+      if (awsErrorName(error) === 'UserNotFoundException') return undefined;
+      throw error;
+    }
+  },
+
+  async listUsers(limit, paginationToken) {
+    const result = await client.send(
+      new ListUsersCommand({
+        UserPoolId: config.userPoolId,
+        Limit: limit,
+        ...(paginationToken ? { PaginationToken: paginationToken } : {}),
+      }),
+    );
+    return {
+      users: (result.Users ?? []).map(toDirectoryUser).filter((u): u is DirectoryUser => u !== undefined),
+      ...(result.PaginationToken ? { nextToken: result.PaginationToken } : {}),
+    };
+  },
+
+  async rolesOf(username) {
+    const roles: Role[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(
+        new AdminListGroupsForUserCommand({
+          UserPoolId: config.userPoolId,
+          Username: username,
+          ...(nextToken ? { NextToken: nextToken } : {}),
+        }),
+      );
+      for (const group of page.Groups ?? []) if (isRole(group.GroupName)) roles.push(group.GroupName);
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return roles;
+  },
+});

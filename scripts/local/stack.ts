@@ -1,0 +1,250 @@
+/**
+ * The local stack: cognito-local, dynalite and serverless-offline as child processes, each in
+ * its own process group so that stopping the stack stops everything they started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { provisionData, provisionIdentity } from './provision';
+import { LOCAL_STAGE, REGION, type StackSettings } from './settings';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const bin = (...parts: string[]) => path.join(ROOT, 'node_modules', ...parts);
+
+export interface LocalStack {
+  settings: StackSettings;
+  gatewayUrl: string;
+  cognitoUrl: string;
+  dynamodbUrl: string;
+  userPoolId: string;
+  clientId: string;
+  issuer: string;
+  /** The environment the gateway's functions run with. */
+  gatewayEnv: Record<string, string>;
+  /** Stop one part (fault tests) or everything. */
+  stopPart(part: 'gateway' | 'cognito' | 'dynamodb'): Promise<void>;
+  startPart(part: 'cognito' | 'dynamodb'): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Where each part's output goes: the terminal (`npm start`) or log files (tests). */
+  output: 'inherit' | 'files';
+  log?: (message: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A free TCP port on the loopback interface, as the OS hands it out. */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+
+const portOpen = (host: string, port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+const waitFor = async (what: string, check: () => Promise<boolean>, child: ChildProcess, timeoutMs: number) => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited during start (code ${child.exitCode ?? child.signalCode})`);
+    if (await check()) return;
+    await sleep(150);
+  }
+  throw new Error(`${what} did not come up within ${timeoutMs} ms`);
+};
+
+const assertPortFree = async (host: string, port: number, what: string) => {
+  if (await portOpen(host, port)) throw new Error(`Port ${port} (${what}) is already in use. Set another port (see README) or stop what uses it.`);
+};
+
+class Part {
+  child?: ChildProcess;
+  private logStream?: WriteStream;
+
+  constructor(
+    readonly name: string,
+    private readonly command: string[],
+    private readonly options: { cwd: string; env: NodeJS.ProcessEnv; output: 'inherit' | 'files'; logFile: string },
+  ) {}
+
+  start(): ChildProcess {
+    const [file, ...args] = this.command;
+    if (this.options.output === 'files') this.logStream = createWriteStream(this.options.logFile, { flags: 'a' });
+    const child = spawn(file!, args, {
+      cwd: this.options.cwd,
+      env: this.options.env,
+      detached: true, // own process group: killing it reaches grandchildren too
+      stdio: this.options.output === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
+    });
+    if (this.logStream) {
+      child.stdout?.pipe(this.logStream, { end: false });
+      child.stderr?.pipe(this.logStream, { end: false });
+    }
+    this.child = child;
+    return child;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const signal = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, sig);
+      } catch {
+        /* already gone */
+      }
+    };
+    signal('SIGTERM');
+    const killed = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
+    if (!killed) {
+      signal('SIGKILL');
+      await exited;
+    }
+    // The group may outlive its leader for a moment: make sure nothing of it is left.
+    signal('SIGKILL');
+    this.logStream?.end();
+  }
+}
+
+export const startLocalStack = async (settings: StackSettings, options: StartOptions): Promise<LocalStack> => {
+  const log = options.log ?? (() => undefined);
+  const { host } = settings;
+  mkdirSync(path.join(settings.stateDir, 'cognito'), { recursive: true });
+  mkdirSync(path.join(settings.stateDir, 'logs'), { recursive: true });
+
+  await assertPortFree(host, settings.cognitoPort, 'cognito-local');
+  await assertPortFree(host, settings.dynamodbPort, 'dynalite');
+  await assertPortFree(host, settings.gatewayPort, 'gateway');
+  await assertPortFree(host, settings.lambdaPort, 'gateway Lambda port');
+
+  const baseEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: REGION,
+    AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+  };
+  // Never let a caller-supplied override reach serverless-offline (it would skip the authorizer).
+  delete baseEnv.AUTHORIZER;
+  const logFile = (name: string) => path.join(settings.stateDir, 'logs', `${name}.log`);
+
+  const cognitoUrl = `http://${host}:${settings.cognitoPort}`;
+  const dynamodbUrl = `http://${host}:${settings.dynamodbPort}`;
+  const gatewayUrl = `http://${host}:${settings.gatewayPort}`;
+
+  const parts = {
+    cognito: new Part('cognito-local', [process.execPath, bin('cognito-local', 'lib', 'bin', 'start.js')], {
+      cwd: path.join(settings.stateDir, 'cognito'),
+      env: { ...baseEnv, PORT: String(settings.cognitoPort), HOST: host },
+      output: options.output,
+      logFile: logFile('cognito'),
+    }),
+    dynamodb: new Part(
+      'dynalite',
+      [
+        process.execPath,
+        bin('dynalite', 'cli.js'),
+        '--host',
+        host,
+        '--port',
+        String(settings.dynamodbPort),
+        '--createTableMs',
+        '0',
+        '--deleteTableMs',
+        '0',
+        '--updateTableMs',
+        '0',
+        ...(settings.persist ? ['--path', path.join(settings.stateDir, 'dynamodb')] : []),
+      ],
+      { cwd: settings.stateDir, env: baseEnv, output: options.output, logFile: logFile('dynamodb') },
+    ),
+  };
+  let gateway: Part | undefined;
+
+  const stopAll = async () => {
+    await Promise.all([gateway?.stop(), parts.cognito.stop(), parts.dynamodb.stop()]);
+  };
+
+  const startPart = async (part: 'cognito' | 'dynamodb') => {
+    const port = part === 'cognito' ? settings.cognitoPort : settings.dynamodbPort;
+    const child = parts[part].start();
+    await waitFor(parts[part].name, () => portOpen(host, port), child, 20_000);
+  };
+
+  try {
+    log('starting cognito-local and dynalite');
+    await Promise.all([startPart('cognito'), startPart('dynamodb')]);
+
+    log('creating user pool, users, tables and sample data');
+    const identity = await provisionIdentity(cognitoUrl, LOCAL_STAGE, settings.users);
+    await provisionData(dynamodbUrl, LOCAL_STAGE, settings.users, identity.subs);
+
+    const issuer = `${cognitoUrl}/${identity.userPoolId}`;
+    const gatewayEnv: Record<string, string> = {
+      LOCAL_COGNITO_USER_POOL_ID: identity.userPoolId,
+      LOCAL_COGNITO_CLIENT_ID: identity.clientId,
+      LOCAL_COGNITO_ISSUER: issuer,
+      LOCAL_COGNITO_ENDPOINT: cognitoUrl,
+      LOCAL_DYNAMODB_ENDPOINT: dynamodbUrl,
+      LOCAL_AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error',
+      LOCAL_METRICS_DISABLED: 'true',
+      LOCAL_ESBUILD_DIR: path.relative(ROOT, path.join(settings.stateDir, 'esbuild')),
+      GATEWAY_PORT: String(settings.gatewayPort),
+      LAMBDA_PORT: String(settings.lambdaPort),
+    };
+
+    log('starting serverless-offline');
+    gateway = new Part(
+      'serverless-offline',
+      [process.execPath, bin('serverless', 'bin', 'serverless.js'), 'offline', 'start', '--stage', LOCAL_STAGE],
+      { cwd: ROOT, env: { ...baseEnv, ...gatewayEnv }, output: options.output, logFile: logFile('gateway') },
+    );
+    const child = gateway.start();
+    await waitFor(
+      'serverless-offline',
+      async () => {
+        try {
+          return (await fetch(`${gatewayUrl}/health`, { signal: AbortSignal.timeout(2000) })).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      child,
+      120_000,
+    );
+
+    return {
+      settings,
+      gatewayUrl,
+      cognitoUrl,
+      dynamodbUrl,
+      userPoolId: identity.userPoolId,
+      clientId: identity.clientId,
+      issuer,
+      gatewayEnv,
+      stopPart: async (part) => (part === 'gateway' ? gateway?.stop() : parts[part].stop()),
+      startPart,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+};
