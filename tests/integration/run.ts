@@ -1,0 +1,79 @@
+/**
+ * `npm run test:integration`: starts a private local stack (free ports, its own state folder,
+ * in-memory DynamoDB, so it never collides with a running `npm start`), runs every
+ * tests/integration/*.test.ts against it over HTTP, and stops it again, pass or fail.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { freePort, startLocalStack, type LocalStack } from '../../scripts/local/stack';
+import { defaultUsers, type StackSettings } from '../../scripts/local/settings';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+const main = async (): Promise<number> => {
+  const stateDir = path.join(ROOT, '.local', 'test-runs', String(process.pid));
+  rmSync(stateDir, { recursive: true, force: true });
+  mkdirSync(stateDir, { recursive: true });
+  const settings: StackSettings = {
+    host: '127.0.0.1',
+    gatewayPort: await freePort(),
+    lambdaPort: await freePort(),
+    cognitoPort: await freePort(),
+    dynamodbPort: await freePort(),
+    stateDir,
+    persist: false,
+    users: defaultUsers({}),
+  };
+
+  const started = Date.now();
+  let stack: LocalStack | undefined;
+  let code = 1;
+  const stop = async () => {
+    await stack?.stop();
+    stack = undefined;
+  };
+  process.on('SIGINT', () => void stop().then(() => process.exit(130)));
+  process.on('SIGTERM', () => void stop().then(() => process.exit(143)));
+  try {
+    stack = await startLocalStack(settings, { output: 'files', log: (m) => console.log(`[stack] ${m}`) });
+    console.log(`[stack] up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${stack.gatewayUrl}`);
+    const files = (process.argv.slice(2).length > 0 ? process.argv.slice(2) : readdirSync(path.join(ROOT, 'tests', 'integration')).filter((f) => f.endsWith('.test.ts')).map((f) => path.join('tests', 'integration', f))).sort();
+    const info = {
+      gatewayUrl: stack.gatewayUrl,
+      cognitoUrl: stack.cognitoUrl,
+      dynamodbUrl: stack.dynamodbUrl,
+      userPoolId: stack.userPoolId,
+      clientId: stack.clientId,
+      issuer: stack.issuer,
+      users: settings.users,
+    };
+    code = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+        cwd: ROOT,
+        stdio: 'inherit',
+        env: { ...process.env, TEST_STACK: JSON.stringify(info), TEST_STATE_DIR: stateDir },
+      });
+      child.on('exit', (exitCode) => resolve(exitCode ?? 1));
+    });
+  } catch (error) {
+    console.error(`[stack] ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    await stop();
+  }
+  if (code !== 0) {
+    for (const log of ['gateway', 'cognito', 'dynamodb']) {
+      try {
+        const text = readFileSync(path.join(stateDir, 'logs', `${log}.log`), 'utf8');
+        console.error(`\n----- last lines of ${log}.log -----\n${text.split('\n').slice(-40).join('\n')}`);
+      } catch {
+        /* no log */
+      }
+    }
+  } else {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+  return code;
+};
+
+main().then((code) => process.exit(code));
