@@ -22,7 +22,7 @@ const main = async () => {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
 
-  const [admin, manager, customer] = settings.users;
+  const manager = settings.users.find((u) => u.roles.includes('branch-manager')) ?? settings.users[0];
   const url = stack.gatewayUrl.replace('127.0.0.1', 'localhost');
   console.log(`
 =====================================================================
@@ -43,8 +43,6 @@ ${settings.users.map((u) => `   ${u.username.padEnd(24)} ${u.password.padEnd(20)
  Press Ctrl-C to stop everything.
 =====================================================================
 `);
-  void admin;
-  void customer;
 };
 
 main().catch((error) => {
