@@ -15,7 +15,7 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { AccessStore } from '../lib/access-store';
+import { revocationReason, type AccessStore, type RevocationReason } from '../lib/access-store';
 import type { AccessTokenVerifier, TokenFailureReason } from '../lib/jwt';
 import { verificationFailureReason } from '../lib/jwt';
 import { decideAccess, isRole, ruleFor, type AccessDecision } from '../lib/route-policy';
@@ -31,7 +31,7 @@ export type DenyReason =
   | TokenFailureReason
   | 'override_header'
   | 'access_store_unavailable'
-  | 'session_revoked'
+  | RevocationReason
   | 'internal_error'
   | Extract<AccessDecision, { allowed: false }>['reason'];
 
@@ -90,7 +90,8 @@ export const createAuthorizer = (deps: AuthorizerDeps) => {
       logger.error('access records unavailable', { errorName: (error as Error)?.name });
       return deny(401, 'access_store_unavailable', principal);
     }
-    if (snapshot.session?.revokedAt !== undefined) return deny(401, 'session_revoked', principal);
+    const revoked = revocationReason(snapshot, claims.iat);
+    if (revoked) return deny(401, revoked, principal);
 
     const roles = (claims['cognito:groups'] ?? []).filter(isRole);
     const branches = snapshot.user?.branches ?? [];

@@ -7,7 +7,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { authorizerConfig, dataConfig, identityConfig } from '../lib/config';
 import { createDocumentClient } from '../lib/aws';
-import { createDynamoAccessStore } from '../lib/access-store';
+import { createDynamoAccessStore, withSnapshotCache } from '../lib/access-store';
 import { createAccessTokenVerifier } from '../lib/jwt';
 import { createLogger, createMetrics } from '../lib/observability';
 import { createAuthorizer } from './authorizer';
@@ -15,6 +15,7 @@ import { createAuthorizer } from './authorizer';
 const logger = createLogger('authorizer');
 const metrics = createMetrics('authorizer');
 const data = dataConfig();
+const config = authorizerConfig();
 const verifier = createAccessTokenVerifier(identityConfig());
 const ready = verifier.hydrate().catch((error: unknown) => {
   // Not fatal: the key set is fetched again at the first token; until then requests are denied.
@@ -24,10 +25,12 @@ const ready = verifier.hydrate().catch((error: unknown) => {
 export const handler = middy(
   createAuthorizer({
     verifier,
-    accessStore: createDynamoAccessStore(createDocumentClient(data), data.tables.access),
+    accessStore: withSnapshotCache(createDynamoAccessStore(createDocumentClient(data), data.tables.access), {
+      ttlSeconds: config.revocationCacheSeconds,
+    }),
     logger,
     metrics,
-    config: authorizerConfig(),
+    config,
     ready,
   }),
 )

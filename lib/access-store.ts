@@ -1,8 +1,10 @@
 /**
  * The gateway's own access records, in one DynamoDB table (`ACCESS_TABLE`, key `pk`):
  *
- * - `user#<sub>`      the user's gateway record: which branches they manage. Written by
- *                     operators (and the local seed), never from a request.
+ * - `user#<sub>`      the user's gateway record: which branches they manage (written by
+ *                     operators and the local seed, never from a request); `disabled`; and
+ *                     `notBefore`: tokens issued at or before this second are refused (sign out
+ *                     everywhere, roles changed, disabled), with `notBeforeReason`.
  * - `session#<sid>`   a session: `revokedAt` once logged out; `parent` / `children` link the
  *                     access tokens of one login where the issuer gives each refreshed token a
  *                     new `jti` and no `origin_jti` (cognito-local).
@@ -24,7 +26,19 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { awsErrorName } from './errors';
 
+export type UserRevocationReason = 'signed_out' | 'roles_changed' | 'disabled';
+
 export interface UserRecord {
+  sub: string;
+  username: string;
+  branches: string[];
+  disabled?: boolean;
+  /** Epoch seconds: every token with `iat` at or before it is refused. */
+  notBefore?: number;
+  notBeforeReason?: UserRevocationReason;
+}
+
+export interface UserProfile {
   sub: string;
   username: string;
   branches: string[];
@@ -32,6 +46,10 @@ export interface UserRecord {
 
 export interface SessionRecord {
   sessionId: string;
+  /** The user the session belongs to, where recorded. */
+  sub?: string;
+  /** When the login's tokens were issued (epoch seconds), where known. */
+  issuedAt?: number;
   revokedAt?: number;
   parent?: string;
   children: string[];
@@ -56,9 +74,16 @@ export interface AccessStore {
   snapshot(sub: string, sessionId: string): Promise<AccessSnapshot>;
   getUser(sub: string): Promise<UserRecord | undefined>;
   getUsers(subs: readonly string[]): Promise<Map<string, UserRecord>>;
-  putUser(user: UserRecord): Promise<void>;
+  /** Create or update a user's profile (branches); keeps their revocation state. */
+  putUser(user: UserProfile): Promise<void>;
+  /**
+   * Refuse every token of the user issued up to now, for `reason`; `disabled` also marks the
+   * account disabled (true) or enabled again (false, old tokens stay refused).
+   */
+  revokeUserTokens(input: { sub: string; username: string; reason: UserRevocationReason; disabled?: boolean }): Promise<UserRecord>;
+  setDisabled(input: { sub: string; username: string; disabled: false }): Promise<void>;
   /** Remember which session a refresh token belongs to. */
-  recordLogin(input: { sessionId: string; sub: string; refreshToken: string; expiresAt: number }): Promise<void>;
+  recordLogin(input: { sessionId: string; sub: string; refreshToken: string; issuedAt: number; expiresAt: number }): Promise<void>;
   /** The session a refresh token was issued for, if it was issued at a gateway login. */
   sessionForRefreshToken(refreshToken: string): Promise<SessionRecord | undefined>;
   /**
@@ -90,15 +115,27 @@ const stringList = (value: unknown): string[] => {
   return [];
 };
 
-const toUser = (item: Item | undefined): UserRecord | undefined =>
-  item && typeof item.sub === 'string' && typeof item.username === 'string'
-    ? { sub: item.sub, username: item.username, branches: stringList(item.branches) }
-    : undefined;
+const REVOCATION_REASONS: readonly string[] = ['signed_out', 'roles_changed', 'disabled'];
+
+const toUser = (item: Item | undefined): UserRecord | undefined => {
+  if (!item || typeof item.sub !== 'string' || typeof item.username !== 'string') return undefined;
+  return {
+    sub: item.sub,
+    username: item.username,
+    branches: stringList(item.branches),
+    ...(item.disabled === true ? { disabled: true } : {}),
+    ...(typeof item.notBefore === 'number' ? { notBefore: item.notBefore } : {}),
+    ...(typeof item.notBeforeReason === 'string' && REVOCATION_REASONS.includes(item.notBeforeReason)
+      ? { notBeforeReason: item.notBeforeReason as UserRevocationReason }
+      : {}),
+  };
+};
 
 const toSession = (item: Item | undefined): SessionRecord | undefined => {
   if (!item || typeof item.pk !== 'string') return undefined;
   return {
     sessionId: item.pk.slice(SESSION.length),
+    ...(typeof item.sub === 'string' ? { sub: item.sub } : {}),
     ...(typeof item.revokedAt === 'number' ? { revokedAt: item.revokedAt } : {}),
     ...(typeof item.parent === 'string' ? { parent: item.parent } : {}),
     children: stringList(item.children),
@@ -191,18 +228,57 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
 
     async putUser(user) {
       await client.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: tableName,
-          Item: { pk: USER + user.sub, sub: user.sub, username: user.username, branches: [...user.branches] },
+          Key: { pk: USER + user.sub },
+          UpdateExpression: 'SET #sub = :sub, username = :username, branches = :branches',
+          ExpressionAttributeNames: { '#sub': 'sub' },
+          ExpressionAttributeValues: { ':sub': user.sub, ':username': user.username, ':branches': [...user.branches] },
         }),
       );
     },
 
-    async recordLogin({ sessionId, sub, refreshToken, expiresAt }) {
+    async revokeUserTokens({ sub, username, reason, disabled }) {
+      const result = await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: USER + sub },
+          UpdateExpression:
+            'SET #sub = :sub, username = if_not_exists(username, :username), branches = if_not_exists(branches, :none), ' +
+            'notBefore = :now, notBeforeReason = :reason' +
+            (disabled === undefined ? '' : ', disabled = :disabled'),
+          ExpressionAttributeNames: { '#sub': 'sub' },
+          ExpressionAttributeValues: {
+            ':sub': sub,
+            ':username': username,
+            ':none': [],
+            ':now': nowSeconds(),
+            ':reason': reason,
+            ...(disabled === undefined ? {} : { ':disabled': disabled }),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toUser(result.Attributes)!;
+    },
+
+    async setDisabled({ sub, username, disabled }) {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: USER + sub },
+          UpdateExpression: 'SET #sub = :sub, username = if_not_exists(username, :username), branches = if_not_exists(branches, :none), disabled = :disabled',
+          ExpressionAttributeNames: { '#sub': 'sub' },
+          ExpressionAttributeValues: { ':sub': sub, ':username': username, ':none': [], ':disabled': disabled },
+        }),
+      );
+    },
+
+    async recordLogin({ sessionId, sub, refreshToken, issuedAt, expiresAt }) {
       await client.send(
         new PutCommand({
           TableName: tableName,
-          Item: { pk: REFRESH + hashRefreshToken(refreshToken), sessionId, sub, expiresAt },
+          Item: { pk: REFRESH + hashRefreshToken(refreshToken), sessionId, sub, issuedAt, expiresAt },
         }),
       );
     },
@@ -210,7 +286,12 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
     async sessionForRefreshToken(refreshToken) {
       const link = await getItem(REFRESH + hashRefreshToken(refreshToken));
       if (!link || typeof link.sessionId !== 'string') return undefined;
-      return toSession(await getItem(SESSION + link.sessionId)) ?? { sessionId: link.sessionId, children: [] };
+      const session = toSession(await getItem(SESSION + link.sessionId)) ?? { sessionId: link.sessionId, children: [] };
+      return {
+        ...session,
+        ...(typeof link.sub === 'string' ? { sub: link.sub } : {}),
+        ...(typeof link.issuedAt === 'number' ? { issuedAt: link.issuedAt } : {}),
+      };
     },
 
     async linkRefreshedToken({ rootSessionId, sessionId, sub, tokenExpiresAt }) {
@@ -255,6 +336,51 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
       if (own?.parent) root = await revokeKeepingExpiry(own.parent, sub, expiresAt, revokedAt);
       const others = (root?.children ?? []).filter((child) => child !== sessionId);
       await Promise.all(others.map((child) => revokeKeepingExpiry(child, sub, expiresAt, revokedAt)));
+    },
+  };
+};
+
+/** Why a token is refused by the gateway's records, if it is. */
+export type RevocationReason = 'user_disabled' | 'user_signed_out' | 'roles_changed' | 'session_revoked';
+
+/**
+ * The one rule for revocation, used by the authorizer (access tokens) and by refresh (refresh
+ * tokens, by the time their login was issued): a disabled user, a token issued at or before the
+ * user's `notBefore`, or a revoked session.
+ */
+export const revocationReason = (snapshot: AccessSnapshot, issuedAt: number): RevocationReason | undefined => {
+  const { user, session } = snapshot;
+  if (user?.disabled) return 'user_disabled';
+  if (user?.notBefore !== undefined && issuedAt <= user.notBefore) {
+    if (user.notBeforeReason === 'disabled') return 'user_disabled';
+    return user.notBeforeReason === 'roles_changed' ? 'roles_changed' : 'user_signed_out';
+  }
+  if (session?.revokedAt !== undefined) return 'session_revoked';
+  return undefined;
+};
+
+/**
+ * An optional, bounded cache of the authorizer's snapshot read (`REVOCATION_CACHE_SECONDS`).
+ * A revocation can then take up to `ttlSeconds` to reach a warm container that cached the
+ * snapshot; 0 (the default) disables the cache. Failed reads are never cached.
+ */
+export const withSnapshotCache = (store: AccessStore, options: { ttlSeconds: number; maxEntries?: number; now?: () => number }): AccessStore => {
+  if (options.ttlSeconds <= 0) return store;
+  const ttlMs = options.ttlSeconds * 1000;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { at: number; value: AccessSnapshot }>();
+  return {
+    ...store,
+    async snapshot(sub, sessionId) {
+      const key = `${sub}\u0000${sessionId}`;
+      const hit = cache.get(key);
+      if (hit && now() - hit.at < ttlMs) return hit.value;
+      const value = await store.snapshot(sub, sessionId);
+      cache.delete(key);
+      if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
+      cache.set(key, { at: now(), value });
+      return value;
     },
   };
 };

@@ -118,6 +118,8 @@ export interface AuthorizerConfig {
    * Both deny: this only picks the status code the platform can give. See README.
    */
   unauthenticatedResponse: 'error' | 'deny';
+  /** Seconds a warm authorizer may reuse its read of the access records; 0 = never. */
+  revocationCacheSeconds: number;
 }
 
 export const authorizerConfig = (env: Env = process.env): AuthorizerConfig => {
@@ -125,5 +127,5 @@ export const authorizerConfig = (env: Env = process.env): AuthorizerConfig => {
   if (mode !== 'error' && mode !== 'deny') {
     throw new ConfigurationError(`AUTHORIZER_UNAUTHENTICATED_RESPONSE must be "error" or "deny", got "${mode}"`);
   }
-  return { unauthenticatedResponse: mode };
+  return { unauthenticatedResponse: mode, revocationCacheSeconds: integer(env, 'REVOCATION_CACHE_SECONDS', 0, 0, 300) };
 };

@@ -5,7 +5,12 @@
  * with `InvalidPasswordException` where AWS says `NotAuthorizedException`).
  */
 import {
+  AdminAddUserToGroupCommand,
+  AdminDisableUserCommand,
+  AdminEnableUserCommand,
   AdminGetUserCommand,
+  AdminRemoveUserFromGroupCommand,
+  AdminUserGlobalSignOutCommand,
   AdminListGroupsForUserCommand,
   InitiateAuthCommand,
   ListUsersCommand,
@@ -43,6 +48,12 @@ export interface IdentityProvider {
   getUser(username: string): Promise<DirectoryUser | undefined>;
   listUsers(limit: number, paginationToken?: string): Promise<{ users: DirectoryUser[]; nextToken?: string }>;
   rolesOf(username: string): Promise<Role[]>;
+  /** Make the user's groups exactly `roles` (other, non-role groups are left alone). */
+  setRoles(username: string, roles: readonly Role[]): Promise<void>;
+  disableUser(username: string): Promise<void>;
+  enableUser(username: string): Promise<void>;
+  /** Invalidate every refresh token of the user (AWS; cognito-local answers "Unsupported"). */
+  globalSignOut(username: string): Promise<void>;
 }
 
 /** Every way Cognito refuses a username/password pair, on AWS and in the emulator. */
@@ -190,5 +201,28 @@ export const createCognitoIdentityProvider = (
       nextToken = page.NextToken;
     } while (nextToken);
     return roles;
+  },
+
+  async setRoles(username, roles) {
+    const current = await this.rolesOf(username);
+    const UserPoolId = config.userPoolId;
+    for (const role of roles.filter((r) => !current.includes(r))) {
+      await client.send(new AdminAddUserToGroupCommand({ UserPoolId, Username: username, GroupName: role }));
+    }
+    for (const role of current.filter((r) => !roles.includes(r))) {
+      await client.send(new AdminRemoveUserFromGroupCommand({ UserPoolId, Username: username, GroupName: role }));
+    }
+  },
+
+  async disableUser(username) {
+    await client.send(new AdminDisableUserCommand({ UserPoolId: config.userPoolId, Username: username }));
+  },
+
+  async enableUser(username) {
+    await client.send(new AdminEnableUserCommand({ UserPoolId: config.userPoolId, Username: username }));
+  },
+
+  async globalSignOut(username) {
+    await client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: config.userPoolId, Username: username }));
   },
 });

@@ -46,6 +46,9 @@ export const ROUTE_POLICY = {
   'POST /products': { service: 'catalog', access: ADMIN },
   'GET /users/me': { service: 'users', access: SIGNED_IN },
   'GET /users': { service: 'users', access: ADMIN },
+  'POST /users/{username}/disable': { service: 'users', access: ADMIN },
+  'POST /users/{username}/enable': { service: 'users', access: ADMIN },
+  'PUT /users/{username}/roles': { service: 'users', access: ADMIN },
   'GET /branches/{branchId}/products': { service: 'inventory', access: BRANCH_STAFF },
   'PUT /branches/{branchId}/products/{productId}': { service: 'inventory', access: BRANCH_STAFF },
 } as const satisfies Record<string, RouteRule>;

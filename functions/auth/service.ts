@@ -12,8 +12,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { createHttpService, protectedRoute, publicRoute } from '../../lib/http';
 import { createLogger } from '../../lib/observability';
 import { BadRequestError } from '../../lib/errors';
-import { SessionRevokedError, type AccessStore } from '../../lib/access-store';
-import { invalidRefreshToken, type IdentityProvider, type IssuedTokens } from '../../lib/identity-provider';
+import { revocationReason, SessionRevokedError, type AccessStore } from '../../lib/access-store';
+import { invalidCredentials, invalidRefreshToken, type IdentityProvider, type IssuedTokens } from '../../lib/identity-provider';
 import type { SessionConfig } from '../../lib/config';
 
 const loginBody = z.strictObject({
@@ -25,20 +25,27 @@ const refreshToken = z.string().min(1).max(8192);
 
 const refreshBody = z.strictObject({ refreshToken });
 
-const logoutBody = z.strictObject({ refreshToken: refreshToken.optional() }).optional();
+const logoutBody = z
+  .strictObject({
+    refreshToken: refreshToken.optional(),
+    /** End every session of the caller, on every device. */
+    everywhere: z.boolean().optional(),
+  })
+  .optional();
 
 /** The facts of a token we were just handed by Cognito over TLS (no need to verify it again). */
 const describe = (accessToken: string) => {
   const { payload } = decomposeUnverifiedJwt(accessToken);
   const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
   const sessionId = typeof payload.origin_jti === 'string' ? payload.origin_jti : jti;
-  if (!sessionId || typeof payload.sub !== 'string' || typeof payload.exp !== 'number') {
-    throw new Error('Issued access token lacks sub, exp or jti');
+  if (!sessionId || typeof payload.sub !== 'string' || typeof payload.exp !== 'number' || typeof payload.iat !== 'number') {
+    throw new Error('Issued access token lacks sub, exp, iat or jti');
   }
-  return { sessionId, sub: payload.sub, exp: payload.exp };
+  return { sessionId, sub: payload.sub, exp: payload.exp, iat: payload.iat };
 };
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const tokenBody = (tokens: IssuedTokens, exp: number) => ({
   accessToken: tokens.accessToken,
@@ -61,12 +68,24 @@ export const createAuthService = (deps: AuthDeps, logger: Logger = createLogger(
     'POST /auth/login': publicRoute({
       body: loginBody,
       handle: async ({ body }) => {
-        const tokens = await deps.identity.passwordLogin(body.username, body.password);
-        const token = describe(tokens.accessToken);
+        let tokens = await deps.identity.passwordLogin(body.username, body.password);
+        let token = describe(tokens.accessToken);
+        const user = await deps.accessStore.getUser(token.sub);
+        // A disabled account gets the same answer as a wrong password (cognito-local does not
+        // refuse disabled users itself; Cognito on AWS does).
+        if (user?.disabled) throw invalidCredentials();
+        if (user?.notBefore !== undefined && token.iat <= user.notBefore) {
+          // Tokens are refused up to and including the second of a revocation: sign in again
+          // once that second is over, so the new session is not born revoked.
+          await sleep((user.notBefore + 1) * 1000 - Date.now() + 5);
+          tokens = await deps.identity.passwordLogin(body.username, body.password);
+          token = describe(tokens.accessToken);
+        }
         await deps.accessStore.recordLogin({
           sessionId: token.sessionId,
           sub: token.sub,
           refreshToken: tokens.refreshToken!,
+          issuedAt: token.iat,
           expiresAt: sessionLifetime(),
         });
         logger.info('login', { sub: token.sub, sessionId: token.sessionId });
@@ -78,9 +97,21 @@ export const createAuthService = (deps: AuthDeps, logger: Logger = createLogger(
       body: refreshBody,
       handle: async ({ body }) => {
         const session = await deps.accessStore.sessionForRefreshToken(body.refreshToken);
-        if (session?.revokedAt !== undefined) throw invalidRefreshToken(new SessionRevokedError());
+        if (session) {
+          const user = session.sub ? await deps.accessStore.getUser(session.sub) : undefined;
+          const refused = revocationReason({ ...(user ? { user } : {}), session }, session.issuedAt ?? 0);
+          if (refused) {
+            logger.info('refresh refused', { reason: refused, sub: session.sub });
+            throw invalidRefreshToken();
+          }
+        }
         const tokens = await deps.identity.refresh(body.refreshToken);
         const token = describe(tokens.accessToken);
+        if (!session) {
+          // A refresh token issued outside the gateway: still honour the user's revocations.
+          const user = await deps.accessStore.getUser(token.sub);
+          if (user?.disabled) throw invalidRefreshToken();
+        }
         if (session) {
           try {
             await deps.accessStore.linkRefreshedToken({
@@ -110,8 +141,17 @@ export const createAuthService = (deps: AuthDeps, logger: Logger = createLogger(
             throw new BadRequestError('invalid_refresh_token', 'The refresh token does not belong to this session');
           }
         }
-        // First the gateway's own record: from this write on, every token of the session is refused.
+        // First the gateway's own records: from this write on, the tokens are refused.
         await deps.accessStore.revokeSession({ sessionId: caller.sessionId, sub: caller.sub, expiresAt: sessionLifetime() });
+        if (body?.everywhere) {
+          await deps.accessStore.revokeUserTokens({ sub: caller.sub, username: caller.username, reason: 'signed_out' });
+          try {
+            await deps.identity.globalSignOut(caller.username);
+          } catch (error) {
+            // cognito-local has no global sign-out; the gateway's record already refuses every token.
+            logger.warn('global sign-out in Cognito failed', { errorName: (error as Error)?.name, sub: caller.sub });
+          }
+        }
         if (refresh) {
           try {
             await deps.identity.revokeRefreshToken(refresh);
@@ -120,7 +160,7 @@ export const createAuthService = (deps: AuthDeps, logger: Logger = createLogger(
             logger.error('refresh token revocation in Cognito failed', { errorName: (error as Error)?.name, sub: caller.sub });
           }
         }
-        logger.info('logout', { sub: caller.sub, sessionId: caller.sessionId });
+        logger.info('logout', { sub: caller.sub, sessionId: caller.sessionId, everywhere: body?.everywhere === true });
         return { statusCode: 204 };
       },
     }),

@@ -7,7 +7,9 @@ import { z } from 'zod';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createHttpService, protectedRoute } from '../../lib/http';
 import { createLogger } from '../../lib/observability';
-import { ForbiddenError, UnauthorizedError } from '../../lib/errors';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '../../lib/errors';
+import { ROLES } from '../../lib/route-policy';
+import type { RoleContext } from '../../lib/role-context';
 import { limitSchema } from '../../lib/validation';
 import type { AccessStore } from '../../lib/access-store';
 import type { DirectoryUser, IdentityProvider } from '../../lib/identity-provider';
@@ -16,6 +18,27 @@ const listQuery = z.object({
   limit: limitSchema(60, 20),
   nextToken: z.string().min(1).max(2048).optional(),
 });
+
+const rolesBody = z.strictObject({
+  roles: z
+    .array(z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }))
+    .max(ROLES.length)
+    .refine((roles) => new Set(roles).size === roles.length, 'must not repeat a role'),
+});
+
+/** Cognito usernames: 1-128 characters, no whitespace or control characters. */
+const pathUsername = (params: Record<string, string>): string => {
+  const username = params.username ?? '';
+  if (!/^[^\s\p{Cc}]{1,128}$/u.test(username)) {
+    throw new BadRequestError('invalid_path', 'The path parameter username is invalid', ['username: must be 1-128 characters without spaces']);
+  }
+  return username;
+};
+
+const requireAdmin = (caller: RoleContext) => {
+  // Defence in depth: the authorizer already required admin.
+  if (!caller.roles.includes('admin')) throw new ForbiddenError('role_missing', 'Only admins can manage users');
+};
 
 /** At most this many directory look-ups at once (Cognito rate-limits per pool). */
 const LOOKUP_CONCURRENCY = 5;
@@ -38,8 +61,23 @@ export interface UsersDeps {
   accessStore: AccessStore;
 }
 
-export const createUsersService = (deps: UsersDeps, logger: Logger = createLogger('users')) =>
-  createHttpService('users', logger, {
+export const createUsersService = (deps: UsersDeps, logger: Logger = createLogger('users')) => {
+  const existing = async (username: string) => {
+    const user = await deps.identity.getUser(username);
+    if (!user) throw new NotFoundError('user_not_found', 'No such user');
+    return user;
+  };
+
+  /** Cognito is told where it can be; the gateway's record (written first) already refuses. */
+  const signOutInCognito = async (username: string) => {
+    try {
+      await deps.identity.globalSignOut(username);
+    } catch (error) {
+      logger.warn('global sign-out in Cognito failed', { errorName: (error as Error)?.name });
+    }
+  };
+
+  return createHttpService('users', logger, {
     'GET /users/me': protectedRoute({
       handle: async ({ caller }) => {
         const user = await deps.identity.getUser(caller.username);
@@ -78,4 +116,47 @@ export const createUsersService = (deps: UsersDeps, logger: Logger = createLogge
         };
       },
     }),
+
+    'POST /users/{username}/disable': protectedRoute({
+      handle: async ({ params, caller }) => {
+        requireAdmin(caller);
+        const user = await existing(pathUsername(params));
+        if (user.sub === caller.sub) throw new ConflictError('cannot_disable_self', 'Admins cannot disable their own account');
+        await deps.accessStore.revokeUserTokens({ sub: user.sub, username: user.username, reason: 'disabled', disabled: true });
+        await deps.identity.disableUser(user.username);
+        await signOutInCognito(user.username);
+        logger.info('user disabled', { sub: user.sub, by: caller.sub });
+        return { statusCode: 204 };
+      },
+    }),
+
+    'POST /users/{username}/enable': protectedRoute({
+      handle: async ({ params, caller }) => {
+        requireAdmin(caller);
+        const user = await existing(pathUsername(params));
+        await deps.identity.enableUser(user.username);
+        // Tokens from before the disable stay refused: `notBefore` is kept.
+        await deps.accessStore.setDisabled({ sub: user.sub, username: user.username, disabled: false });
+        logger.info('user enabled', { sub: user.sub, by: caller.sub });
+        return { statusCode: 204 };
+      },
+    }),
+
+    'PUT /users/{username}/roles': protectedRoute({
+      body: rolesBody,
+      handle: async ({ params, body, caller }) => {
+        requireAdmin(caller);
+        const user = await existing(pathUsername(params));
+        if (user.sub === caller.sub && !body.roles.includes('admin')) {
+          throw new ConflictError('cannot_remove_own_admin', 'Admins cannot remove their own admin role');
+        }
+        await deps.identity.setRoles(user.username, body.roles);
+        // Tokens carry the groups they were issued with: refuse the old ones from now on.
+        await deps.accessStore.revokeUserTokens({ sub: user.sub, username: user.username, reason: 'roles_changed' });
+        await signOutInCognito(user.username);
+        logger.info('roles changed', { sub: user.sub, roles: body.roles, by: caller.sub });
+        return { body: { username: user.username, sub: user.sub, roles: body.roles } };
+      },
+    }),
   });
+};

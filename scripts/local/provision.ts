@@ -13,6 +13,7 @@ import {
   CreateGroupCommand,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
+  ListGroupsCommand,
   ListUserPoolClientsCommand,
   ListUserPoolsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
@@ -80,7 +81,11 @@ export const provisionIdentity = async (
     clientId = created.UserPoolClient!.ClientId!;
   }
 
-  for (const role of ROLES) {
+  // Only create missing groups: cognito-local's CreateGroup overwrites an existing group and
+  // empties its member list (AWS answers GroupExistsException).
+  const groups = await cognito.send(new ListGroupsCommand({ UserPoolId: userPoolId, Limit: 60 }));
+  const existingGroups = new Set((groups.Groups ?? []).map((g) => g.GroupName));
+  for (const role of ROLES.filter((r) => !existingGroups.has(r))) {
     await ignore(['GroupExistsException'], () => cognito.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: role })));
   }
 

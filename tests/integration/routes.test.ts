@@ -35,6 +35,27 @@ const CASES: Case[] = [
   },
   { route: 'GET /users/me', method: 'GET', path: '/users/me', expect: { anonymous: 401, customer: 200, manager: 200, admin: 200 } },
   { route: 'GET /users', method: 'GET', path: '/users', expect: { anonymous: 401, customer: 403, manager: 403, admin: 200 } },
+  // User administration, on a user that does not exist so the matrix changes nothing:
+  // everyone but an admin is stopped by the authorizer; the admin reaches the service (404).
+  {
+    route: 'POST /users/{username}/disable',
+    method: 'POST',
+    path: '/users/nobody@example.com/disable',
+    expect: { anonymous: 401, customer: 403, manager: 403, admin: 404 },
+  },
+  {
+    route: 'POST /users/{username}/enable',
+    method: 'POST',
+    path: '/users/nobody@example.com/enable',
+    expect: { anonymous: 401, customer: 403, manager: 403, admin: 404 },
+  },
+  {
+    route: 'PUT /users/{username}/roles',
+    method: 'PUT',
+    path: '/users/nobody@example.com/roles',
+    body: { roles: ['customer'] },
+    expect: { anonymous: 401, customer: 403, manager: 403, admin: 404 },
+  },
   {
     route: 'GET /branches/{branchId}/products',
     method: 'GET',

@@ -84,3 +84,34 @@ export const assertNoInternals = (answer: Answer): void => {
     if (text.includes(leak)) throw new Error(`answer leaks "${leak}": ${text.slice(0, 300)}`);
   }
 };
+
+/** Create a user of our own in the running stack, so a test can disable or demote it safely. */
+export const createUser = async (seed: { username: string; password: string; roles: SeedUser['roles']; branches: string[] }): Promise<SeedUser> => {
+  const { provisionIdentity, provisionData } = await import('../../scripts/local/provision');
+  const { LOCAL_STAGE } = await import('../../scripts/local/settings');
+  const user: SeedUser = { ...seed, email: seed.username };
+  const identity = await provisionIdentity(stack().cognitoUrl, LOCAL_STAGE, [user]);
+  await provisionData(stack().dynamodbUrl, LOCAL_STAGE, [user], identity.subs);
+  return user;
+};
+
+export const loginAs = async (seeded: { username: string; password: string }) =>
+  call('POST', '/auth/login', { body: { username: seeded.username, password: seeded.password } });
+
+/** The gateway's log lines (JSON ones only), for audit-trail assertions. */
+export const gatewayLog = async (): Promise<Record<string, any>[]> => {
+  const { readFileSync } = await import('node:fs');
+  const path = await import('node:path');
+  const dir = process.env.TEST_STATE_DIR;
+  if (!dir) return [];
+  return readFileSync(path.join(dir, 'logs', 'gateway.log'), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, any>;
+      } catch {
+        return {};
+      }
+    });
+};
