@@ -118,9 +118,9 @@ export const createAuthorizer = (deps: AuthorizerDeps) => {
 
   return async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => {
     const started = performance.now();
-    await deps.ready;
     let outcome: Outcome;
     try {
+      await deps.ready;
       outcome = await decide(event);
     } catch (error) {
       logger.error('authorizer failed', { errorName: (error as Error)?.name });

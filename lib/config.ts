@@ -3,7 +3,8 @@
  * section it needs; a required variable that is missing fails at start-up with its name in the
  * message. The same code runs on AWS and locally: only these values differ.
  *
- * Precedence: explicit `env` argument (tests), then `process.env`, then the documented default.
+ * Values come from the `env` argument (tests pass their own) or `process.env`; an unset or
+ * empty variable takes the documented default.
  */
 import { ConfigurationError } from './errors';
 
@@ -23,7 +24,7 @@ const required = (env: Env, name: string): string => {
 const integer = (env: Env, name: string, fallback: number, min: number, max: number): number => {
   const raw = value(env, name);
   if (raw === undefined) return fallback;
-  const parsed = Number(raw);
+  const parsed = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
     throw new ConfigurationError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }

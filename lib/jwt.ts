@@ -24,6 +24,9 @@ import {
   JwtNotBeforeError,
   JwtParseError,
   JwtWithoutValidKidError,
+  JwksNotAvailableInCacheError,
+  JwksValidationError,
+  JwkValidationError,
   KidNotFoundInJwksError,
   WaitPeriodNotYetEndedJwkError,
 } from 'aws-jwt-verify/error';
@@ -140,6 +143,10 @@ export const verificationFailureReason = (error: unknown): TokenFailureReason =>
   if (error instanceof JwtInvalidSignatureAlgorithmError) return 'bad_algorithm';
   if (error instanceof KidNotFoundInJwksError || error instanceof JwtWithoutValidKidError) return 'unknown_key';
   if (error instanceof WaitPeriodNotYetEndedJwkError) return 'unknown_key';
+  // A key set that is not one, or not there: the issuer's fault, never the caller's.
+  if (error instanceof JwksValidationError || error instanceof JwkValidationError || error instanceof JwksNotAvailableInCacheError) {
+    return 'jwks_unavailable';
+  }
   if (error instanceof JwtParseError) return 'malformed_token';
   if (error instanceof JwtInvalidClaimError || error instanceof FailedAssertionError) return 'invalid_claim';
   if (error instanceof JwtBaseError) return 'malformed_token';

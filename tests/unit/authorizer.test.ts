@@ -1,0 +1,529 @@
+/**
+ * The authorizer pipeline with a fake verifier and a fake access store: every allow and deny,
+ * the 401/403 split, both unauthenticated-response modes, and what the decision log says.
+ */
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { JwtExpiredError, JwtInvalidSignatureError } from 'aws-jwt-verify/error';
+import { OFFLINE_OVERRIDE_HEADER, createAuthorizer, type AuthorizerResult } from '../../authorizers/authorizer';
+import type { AccessSnapshot, AccessStore, UserRecord } from '../../lib/access-store';
+import type { AuthorizerConfig } from '../../lib/config';
+import type { AccessTokenClaims, AccessTokenVerifier } from '../../lib/jwt';
+import { recordingLogger, type LogLine } from './fixtures';
+
+const TOKEN = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImtleS0xIn0.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
+const TOKEN_PARTS = TOKEN.split('.');
+
+const claimsFor = (overrides: Partial<AccessTokenClaims> = {}): AccessTokenClaims => ({
+  sub: 'sub-1',
+  username: 'alice',
+  client_id: 'client-1',
+  token_use: 'access',
+  jti: 'jti-1',
+  origin_jti: 'origin-1',
+  scope: 'aws.cognito.signin.user.admin openid',
+  'cognito:groups': ['admin'],
+  exp: 1_893_456_000,
+  iat: 1_893_452_400,
+  ...overrides,
+});
+
+/** A verifier that accepts exactly TOKEN with `claims`, or fails with `error`; records what it saw. */
+const fakeVerifier = (outcome: AccessTokenClaims | Error = claimsFor()) => {
+  const tokens: string[] = [];
+  const verifier: AccessTokenVerifier = {
+    verify: async (token) => {
+      tokens.push(token);
+      if (outcome instanceof Error) throw outcome;
+      if (token !== TOKEN) throw new JwtInvalidSignatureError('Invalid signature');
+      return outcome;
+    },
+    hydrate: async () => {},
+  };
+  return { verifier, tokens };
+};
+
+const unused = async (): Promise<never> => {
+  throw new Error('not used by the authorizer');
+};
+
+/** An access store whose only used method, snapshot, answers `snapshot` (or throws it). */
+const fakeAccessStore = (snapshot: AccessSnapshot | Error = {}) => {
+  const calls: [string, string][] = [];
+  const store: AccessStore = {
+    snapshot: async (sub, sessionId) => {
+      calls.push([sub, sessionId]);
+      if (snapshot instanceof Error) throw snapshot;
+      return snapshot;
+    },
+    getUser: unused,
+    getUsers: unused,
+    putUser: unused,
+    recordLogin: unused,
+    sessionForRefreshToken: unused,
+    linkRefreshedToken: unused,
+    revokeSession: unused,
+    revokeUserTokens: unused,
+    setDisabled: unused,
+  };
+  return { store, calls };
+};
+
+interface EventInit {
+  routeKey?: unknown;
+  headers?: Record<string, string>;
+  pathParameters?: Record<string, string>;
+}
+
+const authorizerEvent = (init: EventInit = {}): APIGatewayRequestAuthorizerEventV2 =>
+  ({
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: 'arn:aws:execute-api:us-east-1:123456789012:api/$default/GET/users/me',
+    identitySource: [],
+    routeKey: 'routeKey' in init ? init.routeKey : 'GET /users/me',
+    rawPath: '/users/me',
+    rawQueryString: '',
+    headers: init.headers ?? { authorization: `Bearer ${TOKEN}` },
+    pathParameters: init.pathParameters ?? {},
+    requestContext: { requestId: 'req-42', routeKey: 'GET /users/me', stage: '$default' },
+  }) as unknown as APIGatewayRequestAuthorizerEventV2;
+
+interface HarnessOptions {
+  claims?: AccessTokenClaims | Error;
+  snapshot?: AccessSnapshot | Error;
+  mode?: AuthorizerConfig['unauthenticatedResponse'];
+  ready?: Promise<unknown>;
+}
+
+const harness = (options: HarnessOptions = {}) => {
+  const { logger, lines } = recordingLogger('authorizer');
+  const metrics = new Metrics({ namespace: 'test', serviceName: 'test' });
+  const metricNames: string[] = [];
+  const addMetric = metrics.addMetric.bind(metrics);
+  metrics.addMetric = (...args: Parameters<Metrics['addMetric']>) => {
+    metricNames.push(args[0]);
+    return addMetric(...args);
+  };
+  const verifier = fakeVerifier(options.claims);
+  const accessStore = fakeAccessStore(options.snapshot);
+  const authorize = createAuthorizer({
+    verifier: verifier.verifier,
+    accessStore: accessStore.store,
+    logger,
+    metrics,
+    config: { unauthenticatedResponse: options.mode ?? 'deny', revocationCacheSeconds: 0 },
+    ...(options.ready ? { ready: options.ready } : {}),
+  });
+  const decisionLog = (): Record<string, any> => {
+    const decisions = lines.filter((line) => line.message === 'authorizer decision');
+    assert.equal(decisions.length, 1, 'exactly one decision line per request');
+    return decisions[0]!.extra[0] as Record<string, any>;
+  };
+  return { authorize, lines, metricNames, tokens: verifier.tokens, snapshots: accessStore.calls, decisionLog };
+};
+
+const DENIED: AuthorizerResult = { isAuthorized: false, context: {} };
+
+const assertNoTokenIn = (lines: LogLine[]) => {
+  const logged = JSON.stringify(lines);
+  assert.equal(logged.includes(TOKEN), false, 'the token was logged');
+  for (const part of TOKEN_PARTS) assert.equal(logged.includes(part), false, `a part of the token was logged: ${part}`);
+};
+
+describe('createAuthorizer', () => {
+  describe('allow', () => {
+    it('allows a signed-in admin and hands over the full role context', async () => {
+      // Prepare
+      const { authorize, tokens, snapshots, decisionLog } = harness({
+        snapshot: { user: { sub: 'sub-1', username: 'alice', branches: ['1', '3'] }, session: { sessionId: 'origin-1', children: [] } },
+      });
+      // Act
+      const result = await authorize(authorizerEvent({ routeKey: 'GET /users' }));
+      // Assess
+      assert.deepEqual(result, {
+        isAuthorized: true,
+        context: {
+          authType: 'user',
+          sub: 'sub-1',
+          username: 'alice',
+          roles: ['admin'],
+          branches: ['1', '3'],
+          scopes: ['aws.cognito.signin.user.admin', 'openid'],
+          clientId: 'client-1',
+          sessionId: 'origin-1',
+          tokenId: 'jti-1',
+          expiresAt: 1_893_456_000,
+        },
+      });
+      assert.deepEqual(tokens, [TOKEN]);
+      assert.deepEqual(snapshots, [['sub-1', 'origin-1']]);
+      assert.equal(decisionLog().reason, 'role_granted');
+    });
+
+    it('uses jti as the session id when the token has no origin_jti', async () => {
+      const { authorize, snapshots } = harness({ claims: claimsFor({ origin_jti: undefined }) });
+      const result = await authorize(authorizerEvent());
+      assert.equal(result.isAuthorized, true);
+      assert.equal(result.context.sessionId, 'jti-1');
+      assert.equal(result.context.tokenId, 'jti-1');
+      assert.deepEqual(snapshots, [['sub-1', 'jti-1']]);
+    });
+
+    it('allows a branch manager on their own branch with branch_managed, branches taken from the access records', async () => {
+      const { authorize, decisionLog } = harness({
+        claims: claimsFor({ 'cognito:groups': ['branch-manager'] }),
+        snapshot: { user: { sub: 'sub-1', username: 'alice', branches: ['1'] } },
+      });
+      const result = await authorize(authorizerEvent({ routeKey: 'GET /branches/{branchId}/products', pathParameters: { branchId: '1' } }));
+      assert.equal(result.isAuthorized, true);
+      assert.deepEqual(result.context.roles, ['branch-manager']);
+      assert.deepEqual(result.context.branches, ['1']);
+      assert.equal(decisionLog().reason, 'branch_managed');
+    });
+
+    it('drops groups that are not gateway roles', async () => {
+      const { authorize } = harness({ claims: claimsFor({ 'cognito:groups': ['superuser', 'admin', 'Admin'] }) });
+      const result = await authorize(authorizerEvent());
+      assert.deepEqual(result.context.roles, ['admin']);
+    });
+
+    it('allows a caller without groups, records or scope on a signed-in route with empty lists', async () => {
+      const { authorize, decisionLog } = harness({ claims: claimsFor({ 'cognito:groups': undefined, scope: undefined }) });
+      const result = await authorize(authorizerEvent({ routeKey: 'POST /auth/logout' }));
+      assert.equal(result.isAuthorized, true);
+      assert.deepEqual(result.context.roles, []);
+      assert.deepEqual(result.context.branches, []);
+      assert.deepEqual(result.context.scopes, []);
+      assert.equal(decisionLog().reason, 'signed_in');
+    });
+
+    it('counts an allow metric', async () => {
+      const { authorize, metricNames } = harness();
+      await authorize(authorizerEvent());
+      assert.deepEqual(metricNames, ['AuthorizerAllow', 'AuthorizerLatency']);
+    });
+
+    it('waits for the key set to load (ready) before deciding', async () => {
+      // Prepare
+      let release!: () => void;
+      const ready = new Promise<void>((resolve) => (release = resolve));
+      const { authorize, tokens } = harness({ ready });
+      // Act
+      const pending = authorize(authorizerEvent());
+      await new Promise((resolve) => setImmediate(resolve));
+      // Assess
+      assert.deepEqual(tokens, [], 'verified before ready resolved');
+      release();
+      assert.equal((await pending).isAuthorized, true);
+    });
+  });
+
+  describe('deny before any cryptography (401)', () => {
+    it('denies a request without a token with missing_token and never calls the verifier', async () => {
+      const { authorize, tokens, decisionLog } = harness();
+      const result = await authorize(authorizerEvent({ headers: { accept: 'application/json' } }));
+      assert.deepEqual(result, DENIED);
+      assert.deepEqual(tokens, []);
+      assert.equal(decisionLog().reason, 'missing_token');
+      assert.equal(decisionLog().status, 401);
+    });
+
+    it('denies a Basic authorization header with malformed_authorization and never calls the verifier', async () => {
+      const { authorize, tokens, decisionLog } = harness();
+      const result = await authorize(authorizerEvent({ headers: { authorization: 'Basic dXNlcjpwYXNz' } }));
+      assert.deepEqual(result, DENIED);
+      assert.deepEqual(tokens, []);
+      assert.equal(decisionLog().reason, 'malformed_authorization');
+      assert.equal(decisionLog().status, 401);
+    });
+
+    it('denies two authorization headers differing in case with malformed_authorization', async () => {
+      const { authorize, tokens, decisionLog } = harness();
+      const result = await authorize(authorizerEvent({ headers: { Authorization: `Bearer ${TOKEN}`, authorization: `Bearer ${TOKEN}` } }));
+      assert.deepEqual(result, DENIED);
+      assert.deepEqual(tokens, []);
+      assert.equal(decisionLog().reason, 'malformed_authorization');
+    });
+
+    for (const name of [OFFLINE_OVERRIDE_HEADER, 'Sls-Offline-Authorizer-Override']) {
+      it(`denies a request carrying the ${name} header with override_header, even with a valid token`, async () => {
+        // Prepare
+        const { authorize, tokens, decisionLog } = harness();
+        const headers = { authorization: `Bearer ${TOKEN}`, [name]: JSON.stringify({ roles: ['admin'] }) };
+        // Act
+        const result = await authorize(authorizerEvent({ routeKey: 'GET /users', headers }));
+        // Assess
+        assert.deepEqual(result, DENIED);
+        assert.deepEqual(tokens, []);
+        assert.equal(decisionLog().reason, 'override_header');
+        assert.equal(decisionLog().status, 401);
+      });
+    }
+
+    it('denies the override header even when its value is empty', async () => {
+      const { authorize, decisionLog } = harness();
+      const result = await authorize(authorizerEvent({ headers: { authorization: `Bearer ${TOKEN}`, [OFFLINE_OVERRIDE_HEADER]: '' } }));
+      assert.deepEqual(result, DENIED);
+      assert.equal(decisionLog().reason, 'override_header');
+    });
+  });
+
+  describe('deny on authentication (401)', () => {
+    it('denies a token the verifier rejects with the verifier reason (token_expired)', async () => {
+      const { authorize, snapshots, decisionLog } = harness({ claims: new JwtExpiredError('Token expired', 0) });
+      const result = await authorize(authorizerEvent());
+      assert.deepEqual(result, DENIED);
+      assert.deepEqual(snapshots, [], 'the access store is not read for an invalid token');
+      assert.equal(decisionLog().reason, 'token_expired');
+      assert.equal(decisionLog().status, 401);
+      assert.equal(decisionLog().principal, null);
+    });
+
+    it('denies another token than the one the verifier accepts with bad_signature', async () => {
+      const { authorize, decisionLog } = harness();
+      const result = await authorize(authorizerEvent({ headers: { authorization: 'Bearer aaa.bbb.ccc' } }));
+      assert.deepEqual(result, DENIED);
+      assert.equal(decisionLog().reason, 'bad_signature');
+    });
+
+    it('denies with jwks_unavailable and logs an error when the key set cannot be loaded', async () => {
+      const { authorize, lines, decisionLog } = harness({ claims: new TypeError('fetch failed') });
+      const result = await authorize(authorizerEvent());
+      assert.deepEqual(result, DENIED);
+      assert.equal(decisionLog().reason, 'jwks_unavailable');
+      assert.ok(lines.some((line) => line.level === 'error' && line.message === 'key set unavailable'));
+    });
+
+    it('denies a revoked session with session_revoked', async () => {
+      const { authorize, decisionLog } = harness({
+        snapshot: { user: { sub: 'sub-1', username: 'alice', branches: [] }, session: { sessionId: 'origin-1', revokedAt: 1_700_000_000, children: [] } },
+      });
+      const result = await authorize(authorizerEvent());
+      assert.deepEqual(result, DENIED);
+      assert.equal(decisionLog().reason, 'session_revoked');
+      assert.equal(decisionLog().status, 401);
+      assert.deepEqual(decisionLog().principal, { sub: 'sub-1', username: 'alice' });
+    });
+
+    const ISSUED_AT = claimsFor().iat;
+    const userRecord = (fields: Partial<UserRecord>): AccessSnapshot => ({ user: { sub: 'sub-1', username: 'alice', branches: [], ...fields } });
+    const REVOKED_USERS: [string, Partial<UserRecord>, string][] = [
+      ['a disabled user', { disabled: true }, 'user_disabled'],
+      ['a disabled user whose token is newer than notBefore', { disabled: true, notBefore: ISSUED_AT - 60, notBeforeReason: 'disabled' }, 'user_disabled'],
+      ['a user signed out everywhere at the second the token was issued', { notBefore: ISSUED_AT, notBeforeReason: 'signed_out' }, 'user_signed_out'],
+      ['a user whose roles changed after the token was issued', { notBefore: ISSUED_AT + 1, notBeforeReason: 'roles_changed' }, 'roles_changed'],
+      ['a user enabled again, with a token from before the disable', { disabled: false, notBefore: ISSUED_AT + 1, notBeforeReason: 'disabled' }, 'user_disabled'],
+      ['a user with notBefore but no recorded reason', { notBefore: ISSUED_AT + 1 }, 'user_signed_out'],
+    ];
+    for (const [name, fields, reason] of REVOKED_USERS) {
+      it(`denies ${name} with ${reason} (401)`, async () => {
+        const { authorize, decisionLog } = harness({ snapshot: userRecord(fields) });
+        const result = await authorize(authorizerEvent());
+        assert.deepEqual(result, DENIED);
+        assert.equal(decisionLog().reason, reason);
+        assert.equal(decisionLog().status, 401);
+      });
+    }
+
+    it('allows a token issued after the user signed out everywhere', async () => {
+      const { authorize } = harness({ snapshot: userRecord({ notBefore: ISSUED_AT - 1, notBeforeReason: 'signed_out' }) });
+      assert.equal((await authorize(authorizerEvent())).isAuthorized, true);
+    });
+
+    it('refuses a disabled user before looking at the session', async () => {
+      const { authorize, decisionLog } = harness({
+        snapshot: { ...userRecord({ disabled: true }), session: { sessionId: 'origin-1', revokedAt: 1, children: [] } },
+      });
+      await authorize(authorizerEvent());
+      assert.equal(decisionLog().reason, 'user_disabled');
+    });
+
+    it('denies (never allows) with access_store_unavailable when the access store throws', async () => {
+      // Prepare
+      const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
+      const { authorize, lines, decisionLog } = harness({ snapshot: throttled });
+      // Act
+      const result = await authorize(authorizerEvent({ routeKey: 'GET /users' }));
+      // Assess
+      assert.deepEqual(result, DENIED);
+      assert.equal(decisionLog().reason, 'access_store_unavailable');
+      assert.equal(decisionLog().status, 401);
+      assert.ok(lines.some((line) => line.level === 'error' && line.message === 'access records unavailable'));
+    });
+
+    it('denies with internal_error when a stage fails unexpectedly', async () => {
+      // Prepare: claims a real verifier would never return, making a later stage throw.
+      const broken = claimsFor({ 'cognito:groups': 'admin' as unknown as string[] });
+      const { authorize, lines, decisionLog } = harness({ claims: broken });
+      // Act
+      const result = await authorize(authorizerEvent());
+      // Assess
+      assert.deepEqual(result, DENIED);
+      assert.equal(decisionLog().reason, 'internal_error');
+      assert.ok(lines.some((line) => line.level === 'error' && line.message === 'authorizer failed'));
+    });
+
+    it(
+      'denies with a decision log line, instead of failing the invocation, when the key set promise (ready) rejects',
+      async () => {
+        const ready = Promise.reject(new Error('key set down'));
+        ready.catch(() => {});
+        const { authorize, decisionLog } = harness({ ready });
+        const result = await authorize(authorizerEvent());
+        assert.deepEqual(result, DENIED);
+        assert.equal(decisionLog().decision, 'deny');
+      },
+    );
+  });
+
+  describe('deny on authorization (403)', () => {
+    it('denies a route that is not in the policy with no_policy before reading the token', async () => {
+      const { authorize, tokens, decisionLog } = harness();
+      const result = await authorize(authorizerEvent({ routeKey: 'DELETE /users/{userId}' }));
+      assert.deepEqual(result, DENIED);
+      assert.deepEqual(tokens, []);
+      assert.equal(decisionLog().reason, 'no_policy');
+      assert.equal(decisionLog().status, 403);
+    });
+
+    it('denies a missing or non-string route key with no_policy and logs route null', async () => {
+      for (const routeKey of [undefined, 42, '$default', 'toString']) {
+        const { authorize, decisionLog } = harness();
+        assert.deepEqual(await authorize(authorizerEvent({ routeKey })), DENIED);
+        assert.equal(decisionLog().reason, 'no_policy');
+        assert.equal(decisionLog().route, typeof routeKey === 'string' ? routeKey : null);
+      }
+    });
+
+    it('denies a customer on an admin route with role_missing', async () => {
+      const { authorize, decisionLog } = harness({ claims: claimsFor({ 'cognito:groups': ['customer'] }) });
+      const result = await authorize(authorizerEvent({ routeKey: 'POST /products' }));
+      assert.deepEqual(result, DENIED);
+      assert.equal(decisionLog().reason, 'role_missing');
+      assert.equal(decisionLog().status, 403);
+      assert.deepEqual(decisionLog().principal, { sub: 'sub-1', username: 'alice' });
+    });
+
+    it('denies a branch manager on another branch with branch_not_managed', async () => {
+      const { authorize, decisionLog } = harness({
+        claims: claimsFor({ 'cognito:groups': ['branch-manager'] }),
+        snapshot: { user: { sub: 'sub-1', username: 'alice', branches: ['1'] } },
+      });
+      const result = await authorize(
+        authorizerEvent({ routeKey: 'PUT /branches/{branchId}/products/{productId}', pathParameters: { branchId: '2', productId: 'p' } }),
+      );
+      assert.deepEqual(result, DENIED);
+      assert.equal(decisionLog().reason, 'branch_not_managed');
+      assert.equal(decisionLog().status, 403);
+    });
+
+    it('denies a branch manager without an access record with branch_not_managed', async () => {
+      const { authorize, decisionLog } = harness({ claims: claimsFor({ 'cognito:groups': ['branch-manager'] }), snapshot: {} });
+      const result = await authorize(authorizerEvent({ routeKey: 'GET /branches/{branchId}/products', pathParameters: { branchId: '1' } }));
+      assert.deepEqual(result, DENIED);
+      assert.equal(decisionLog().reason, 'branch_not_managed');
+    });
+
+    it('counts a deny metric', async () => {
+      const { authorize, metricNames } = harness({ claims: claimsFor({ 'cognito:groups': ['customer'] }) });
+      await authorize(authorizerEvent({ routeKey: 'GET /users' }));
+      assert.deepEqual(metricNames, ['AuthorizerDeny', 'AuthorizerLatency']);
+    });
+  });
+
+  describe("unauthenticatedResponse 'error'", () => {
+    it("fails a 401 decision with Error('Unauthorized') after logging it", async () => {
+      const { authorize, decisionLog } = harness({ mode: 'error' });
+      await assert.rejects(authorize(authorizerEvent({ headers: {} })), (error: unknown) => {
+        assert.ok(error instanceof Error);
+        assert.equal(error.message, 'Unauthorized');
+        return true;
+      });
+      assert.equal(decisionLog().reason, 'missing_token');
+    });
+
+    it('fails a revoked session (401) with Unauthorized', async () => {
+      const { authorize } = harness({ mode: 'error', snapshot: { session: { sessionId: 'origin-1', revokedAt: 1, children: [] } } });
+      await assert.rejects(authorize(authorizerEvent()), { message: 'Unauthorized' });
+    });
+
+    it('fails a disabled user (401) with Unauthorized', async () => {
+      const { authorize } = harness({ mode: 'error', snapshot: { user: { sub: 'sub-1', username: 'alice', branches: [], disabled: true } } });
+      await assert.rejects(authorize(authorizerEvent()), { message: 'Unauthorized' });
+    });
+
+    it('returns isAuthorized false for a 403 decision', async () => {
+      const { authorize } = harness({ mode: 'error', claims: claimsFor({ 'cognito:groups': ['customer'] }) });
+      assert.deepEqual(await authorize(authorizerEvent({ routeKey: 'GET /users' })), DENIED);
+    });
+
+    it('returns isAuthorized false for no_policy (403) even without a token', async () => {
+      const { authorize } = harness({ mode: 'error' });
+      assert.deepEqual(await authorize(authorizerEvent({ routeKey: 'GET /admin', headers: {} })), DENIED);
+    });
+
+    it('still allows a valid caller', async () => {
+      const { authorize } = harness({ mode: 'error' });
+      assert.equal((await authorize(authorizerEvent())).isAuthorized, true);
+    });
+  });
+
+  describe("unauthenticatedResponse 'deny'", () => {
+    it('returns isAuthorized false for a 401 decision', async () => {
+      const { authorize } = harness({ mode: 'deny' });
+      assert.deepEqual(await authorize(authorizerEvent({ headers: {} })), DENIED);
+    });
+  });
+
+  describe('decision log', () => {
+    it('logs decision, reason, status, route, request id, principal and latency for an allow', async () => {
+      const { authorize, decisionLog } = harness();
+      await authorize(authorizerEvent({ routeKey: 'GET /users' }));
+      const line = decisionLog();
+      assert.equal(line.decision, 'allow');
+      assert.equal(line.reason, 'role_granted');
+      assert.equal(line.status, 200);
+      assert.equal(line.route, 'GET /users');
+      assert.equal(line.requestId, 'req-42');
+      assert.deepEqual(line.principal, { sub: 'sub-1', username: 'alice', authType: 'user', sessionId: 'origin-1' });
+      assert.equal(typeof line.latencyMs, 'number');
+      assert.ok(line.latencyMs >= 0);
+    });
+
+    it('logs decision, reason, route and latency for a deny', async () => {
+      const { authorize, decisionLog } = harness({ claims: claimsFor({ 'cognito:groups': ['customer'] }) });
+      await authorize(authorizerEvent({ routeKey: 'GET /users' }));
+      const line = decisionLog();
+      assert.equal(line.decision, 'deny');
+      assert.equal(line.reason, 'role_missing');
+      assert.equal(line.route, 'GET /users');
+      assert.equal(typeof line.latencyMs, 'number');
+    });
+
+    it('never logs the token, whatever the outcome', async () => {
+      const scenarios: [HarnessOptions, EventInit][] = [
+        [{}, {}],
+        [{ claims: new JwtExpiredError('Token expired', 0) }, {}],
+        [{ claims: new TypeError('fetch failed') }, {}],
+        [{ snapshot: new Error('throttled') }, {}],
+        [{ snapshot: { session: { sessionId: 'origin-1', revokedAt: 1, children: [] } } }, {}],
+        [{ claims: claimsFor({ 'cognito:groups': ['customer'] }) }, { routeKey: 'GET /users' }],
+        [{}, { headers: { authorization: `Bearer ${TOKEN} ${TOKEN}` } }],
+        [{}, { headers: { authorization: `Bearer ${TOKEN}`, [OFFLINE_OVERRIDE_HEADER]: TOKEN } }],
+        [{ claims: claimsFor({ 'cognito:groups': 'admin' as unknown as string[] }) }, {}],
+      ];
+      for (const [options, init] of scenarios) {
+        const { authorize, lines } = harness(options);
+        await authorize(authorizerEvent(init));
+        assert.ok(lines.length > 0);
+        assertNoTokenIn(lines);
+      }
+    });
+  });
+});

@@ -1,0 +1,170 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { authorizerConfig, dataConfig, identityConfig, sessionConfig } from '../../lib/config';
+import { ConfigurationError } from '../../lib/errors';
+
+const IDENTITY = { COGNITO_USER_POOL_ID: 'eu-west-1_AbCdEf', COGNITO_CLIENT_ID: 'client-1', AWS_REGION: 'eu-west-1' };
+const DATA = { PRODUCTS_TABLE: 'products', BRANCHES_TABLE: 'branches', INVENTORY_TABLE: 'inventory', ACCESS_TABLE: 'access' };
+
+/** Asserts a ConfigurationError whose message names `variable`. */
+const assertConfigError = (read: () => unknown, variable: string) =>
+  assert.throws(read, (error: unknown) => {
+    assert.ok(error instanceof ConfigurationError, `expected ConfigurationError, got ${String(error)}`);
+    assert.equal(error.name, 'ConfigurationError');
+    assert.match(error.message, new RegExp(`\\b${variable}\\b`));
+    return true;
+  });
+
+describe('identityConfig', () => {
+  it('derives the issuer and key set URI from region and pool id when COGNITO_ISSUER is unset', () => {
+    // Act
+    const config = identityConfig(IDENTITY);
+    // Assess
+    assert.deepEqual(config, {
+      region: 'eu-west-1',
+      userPoolId: 'eu-west-1_AbCdEf',
+      clientId: 'client-1',
+      issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf',
+      jwksUri: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf/.well-known/jwks.json',
+      jwksTimeoutMs: 1500,
+    });
+  });
+
+  it('falls back to AWS_DEFAULT_REGION, then us-east-1, for the region', () => {
+    const { AWS_REGION: _unused, ...noRegion } = IDENTITY;
+    assert.equal(identityConfig({ ...noRegion, AWS_DEFAULT_REGION: 'ap-south-1' }).region, 'ap-south-1');
+    assert.equal(identityConfig(noRegion).region, 'us-east-1');
+    assert.equal(identityConfig(noRegion).issuer, 'https://cognito-idp.us-east-1.amazonaws.com/eu-west-1_AbCdEf');
+  });
+
+  it('prefers AWS_REGION over AWS_DEFAULT_REGION', () => {
+    assert.equal(identityConfig({ ...IDENTITY, AWS_DEFAULT_REGION: 'ap-south-1' }).region, 'eu-west-1');
+  });
+
+  it('uses COGNITO_ISSUER when set, without trailing slashes, and derives the key set URI from it', () => {
+    const config = identityConfig({ ...IDENTITY, COGNITO_ISSUER: 'http://127.0.0.1:9229/local_test//' });
+    assert.equal(config.issuer, 'http://127.0.0.1:9229/local_test');
+    assert.equal(config.jwksUri, 'http://127.0.0.1:9229/local_test/.well-known/jwks.json');
+  });
+
+  it('uses COGNITO_JWKS_URI and COGNITO_ENDPOINT when set', () => {
+    const config = identityConfig({
+      ...IDENTITY,
+      COGNITO_JWKS_URI: 'http://127.0.0.1:9229/keys.json',
+      COGNITO_ENDPOINT: 'http://127.0.0.1:9229/',
+    });
+    assert.equal(config.jwksUri, 'http://127.0.0.1:9229/keys.json');
+    assert.equal(config.cognitoEndpoint, 'http://127.0.0.1:9229');
+  });
+
+  it('trims values and treats blank ones as unset', () => {
+    const config = identityConfig({ ...IDENTITY, COGNITO_CLIENT_ID: '  client-1  ', COGNITO_ISSUER: '   ', COGNITO_ENDPOINT: '' });
+    assert.equal(config.clientId, 'client-1');
+    assert.equal(config.issuer, 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf');
+    assert.equal('cognitoEndpoint' in config, false);
+  });
+
+  for (const variable of ['COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID']) {
+    it(`fails with a ConfigurationError naming ${variable} when it is missing`, () => {
+      const env: Record<string, string | undefined> = { ...IDENTITY };
+      delete env[variable];
+      assertConfigError(() => identityConfig(env), variable);
+    });
+
+    it(`fails with a ConfigurationError naming ${variable} when it is blank`, () => {
+      assertConfigError(() => identityConfig({ ...IDENTITY, [variable]: '   ' }), variable);
+    });
+  }
+
+  for (const variable of ['COGNITO_ISSUER', 'COGNITO_JWKS_URI', 'COGNITO_ENDPOINT']) {
+    for (const bad of ['not a url', 'ftp://example.com/pool', 'javascript:alert(1)', 'file:///etc/passwd', '127.0.0.1:9229']) {
+      it(`rejects ${variable}=${JSON.stringify(bad)} as not an http(s) URL`, () => {
+        assertConfigError(() => identityConfig({ ...IDENTITY, [variable]: bad }), variable);
+      });
+    }
+  }
+
+  it('reads JWKS_TIMEOUT_MS as an integer within [100, 10000]', () => {
+    assert.equal(identityConfig({ ...IDENTITY, JWKS_TIMEOUT_MS: '2500' }).jwksTimeoutMs, 2500);
+    assert.equal(identityConfig({ ...IDENTITY, JWKS_TIMEOUT_MS: '100' }).jwksTimeoutMs, 100);
+    assert.equal(identityConfig({ ...IDENTITY, JWKS_TIMEOUT_MS: '10000' }).jwksTimeoutMs, 10000);
+  });
+
+  for (const bad of ['abc', '1.5', '99', '10001', '-5', 'NaN', 'Infinity', '12ms']) {
+    it(`rejects JWKS_TIMEOUT_MS=${JSON.stringify(bad)} naming the variable`, () => {
+      assertConfigError(() => identityConfig({ ...IDENTITY, JWKS_TIMEOUT_MS: bad }), 'JWKS_TIMEOUT_MS');
+    });
+  }
+});
+
+describe('dataConfig', () => {
+  it('reads the four tables and applies the documented defaults', () => {
+    assert.deepEqual(dataConfig({ ...DATA, AWS_REGION: 'eu-west-1' }), {
+      region: 'eu-west-1',
+      tables: { products: 'products', branches: 'branches', inventory: 'inventory', access: 'access' },
+      requestTimeoutMs: 1000,
+      maxAttempts: 2,
+    });
+  });
+
+  it('uses DYNAMODB_ENDPOINT without its trailing slash when set', () => {
+    assert.equal(dataConfig({ ...DATA, DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000/' }).endpoint, 'http://127.0.0.1:8000');
+  });
+
+  for (const variable of Object.keys(DATA)) {
+    it(`fails with a ConfigurationError naming ${variable} when it is missing`, () => {
+      const env: Record<string, string | undefined> = { ...DATA };
+      delete env[variable];
+      assertConfigError(() => dataConfig(env), variable);
+    });
+  }
+
+  it('rejects a bad DYNAMODB_ENDPOINT, DYNAMODB_TIMEOUT_MS or DYNAMODB_MAX_ATTEMPTS naming the variable', () => {
+    assertConfigError(() => dataConfig({ ...DATA, DYNAMODB_ENDPOINT: 'localhost:8000' }), 'DYNAMODB_ENDPOINT');
+    assertConfigError(() => dataConfig({ ...DATA, DYNAMODB_TIMEOUT_MS: '49' }), 'DYNAMODB_TIMEOUT_MS');
+    assertConfigError(() => dataConfig({ ...DATA, DYNAMODB_MAX_ATTEMPTS: '0' }), 'DYNAMODB_MAX_ATTEMPTS');
+    assertConfigError(() => dataConfig({ ...DATA, DYNAMODB_MAX_ATTEMPTS: '11' }), 'DYNAMODB_MAX_ATTEMPTS');
+  });
+});
+
+describe('sessionConfig', () => {
+  it('defaults the refresh token validity to 30 days', () => {
+    assert.deepEqual(sessionConfig({}), { refreshTokenValidityDays: 30 });
+  });
+
+  it('rejects a validity of 0 days naming REFRESH_TOKEN_VALIDITY_DAYS', () => {
+    assertConfigError(() => sessionConfig({ REFRESH_TOKEN_VALIDITY_DAYS: '0' }), 'REFRESH_TOKEN_VALIDITY_DAYS');
+  });
+});
+
+describe('authorizerConfig', () => {
+  it("defaults to 'deny' for unauthenticated callers and no revocation cache", () => {
+    assert.deepEqual(authorizerConfig({}), { unauthenticatedResponse: 'deny', revocationCacheSeconds: 0 });
+  });
+
+  it("defaults AUTHORIZER_UNAUTHENTICATED_RESPONSE to 'deny' when blank", () => {
+    assert.equal(authorizerConfig({ AUTHORIZER_UNAUTHENTICATED_RESPONSE: '  ' }).unauthenticatedResponse, 'deny');
+  });
+
+  it("accepts 'error' and 'deny', trimmed", () => {
+    assert.equal(authorizerConfig({ AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error' }).unauthenticatedResponse, 'error');
+    assert.equal(authorizerConfig({ AUTHORIZER_UNAUTHENTICATED_RESPONSE: ' deny ' }).unauthenticatedResponse, 'deny');
+  });
+
+  it('reads REVOCATION_CACHE_SECONDS within [0, 300]', () => {
+    assert.equal(authorizerConfig({ REVOCATION_CACHE_SECONDS: '0' }).revocationCacheSeconds, 0);
+    assert.equal(authorizerConfig({ REVOCATION_CACHE_SECONDS: '300' }).revocationCacheSeconds, 300);
+  });
+
+  for (const bad of ['301', '-1', '1.5', 'ten']) {
+    it(`rejects REVOCATION_CACHE_SECONDS=${JSON.stringify(bad)} naming the variable`, () => {
+      assertConfigError(() => authorizerConfig({ REVOCATION_CACHE_SECONDS: bad }), 'REVOCATION_CACHE_SECONDS');
+    });
+  }
+
+  for (const bad of ['allow', 'DENY', 'Error', '401', 'true']) {
+    it(`rejects AUTHORIZER_UNAUTHENTICATED_RESPONSE=${JSON.stringify(bad)} naming the variable`, () => {
+      assertConfigError(() => authorizerConfig({ AUTHORIZER_UNAUTHENTICATED_RESPONSE: bad }), 'AUTHORIZER_UNAUTHENTICATED_RESPONSE');
+    });
+  }
+});

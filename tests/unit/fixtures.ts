@@ -1,0 +1,105 @@
+/**
+ * Small builders shared by the unit tests: Lambda events and contexts, role contexts, and a
+ * Powertools logger whose calls are recorded. No module mocking: everything here is passed to
+ * the code under test through its factories' parameters.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { createLogger } from '../../lib/observability';
+import type { RoleContext } from '../../lib/role-context';
+
+/** A Lambda context with just what middy and Powertools read (no timers: no getRemainingTimeInMillis). */
+export const lambdaContext = {
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: 't',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:t',
+  memoryLimitInMB: '128',
+  awsRequestId: 'r',
+  logGroupName: '/aws/lambda/t',
+  logStreamName: 's',
+} as unknown as Context;
+
+export interface HttpEventInit {
+  pathParameters?: Record<string, string>;
+  headers?: Record<string, string>;
+  queryStringParameters?: Record<string, string>;
+  body?: string;
+  isBase64Encoded?: boolean;
+  /** What the authorizer put in `requestContext.authorizer.lambda`; omitted when undefined. */
+  authorizer?: unknown;
+}
+
+/** An HTTP API (payload 2.0) event as API Gateway hands it to a service. */
+export const httpEvent = (routeKey: string, init: HttpEventInit = {}): APIGatewayProxyEventV2 =>
+  ({
+    version: '2.0',
+    routeKey,
+    rawPath: routeKey.split(' ')[1] ?? '/',
+    rawQueryString: '',
+    headers: init.headers ?? {},
+    ...(init.queryStringParameters ? { queryStringParameters: init.queryStringParameters } : {}),
+    ...(init.pathParameters ? { pathParameters: init.pathParameters } : {}),
+    ...(init.body !== undefined ? { body: init.body } : {}),
+    isBase64Encoded: init.isBase64Encoded ?? false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'localhost',
+      domainPrefix: 'localhost',
+      http: { method: routeKey.split(' ')[0] ?? 'GET', path: '/', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'unit' },
+      requestId: 'req-1',
+      routeKey,
+      stage: '$default',
+      time: '01/Jan/2030:00:00:00 +0000',
+      timeEpoch: 1_893_456_000_000,
+      ...(init.authorizer !== undefined ? { authorizer: { lambda: init.authorizer } } : {}),
+    },
+  }) as unknown as APIGatewayProxyEventV2;
+
+/** A valid role context; override what the test is about. */
+export const roleContext = (overrides: Partial<RoleContext> = {}): RoleContext => ({
+  authType: 'user',
+  sub: 'sub-1',
+  username: 'user-1',
+  roles: [],
+  branches: [],
+  scopes: [],
+  clientId: 'client-1',
+  sessionId: 'session-1',
+  tokenId: 'token-1',
+  expiresAt: 1_893_456_000,
+  ...overrides,
+});
+
+export const ADMIN = roleContext({ sub: 'admin-sub', username: 'admin', roles: ['admin'] });
+export const MANAGER_OF_1 = roleContext({ sub: 'manager-sub', username: 'manager', roles: ['branch-manager'], branches: ['1'] });
+export const CUSTOMER = roleContext({ sub: 'customer-sub', username: 'customer', roles: ['customer'] });
+
+export interface LogLine {
+  level: 'info' | 'warn' | 'error';
+  message: unknown;
+  extra: unknown[];
+}
+
+/**
+ * A real Powertools logger (quiet when POWERTOOLS_LOG_LEVEL=SILENT) whose info/warn/error calls
+ * are also recorded, so tests can read exactly what would have been logged.
+ */
+export const recordingLogger = (serviceName = 'unit'): { logger: Logger; lines: LogLine[] } => {
+  const logger = createLogger(serviceName);
+  const lines: LogLine[] = [];
+  for (const level of ['info', 'warn', 'error'] as const) {
+    const original = logger[level].bind(logger);
+    logger[level] = ((message, ...extra) => {
+      lines.push({ level, message, extra });
+      original(message, ...(extra as LogAttributes[]));
+    }) as Logger['info'];
+  }
+  return { logger, lines };
+};
+
+/** The parsed JSON body of a service response. */
+export const bodyOf = (response: APIGatewayProxyStructuredResultV2): any =>
+  response.body === undefined ? undefined : JSON.parse(response.body);

@@ -1,0 +1,48 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { UnauthorizedError } from '../../lib/errors';
+import { readRoleContext, toAuthorizerContext } from '../../lib/role-context';
+import { MANAGER_OF_1, roleContext } from './fixtures';
+
+const eventWith = (lambda: unknown) => ({ requestContext: { authorizer: { lambda } } });
+
+const assertMissingContext = (event: { requestContext?: unknown }) =>
+  assert.throws(
+    () => readRoleContext(event),
+    (error: unknown) => error instanceof UnauthorizedError && error.statusCode === 401 && error.code === 'missing_role_context',
+  );
+
+describe('readRoleContext', () => {
+  it('returns the context the authorizer built, unchanged', () => {
+    assert.deepEqual(readRoleContext(eventWith(toAuthorizerContext(MANAGER_OF_1))), MANAGER_OF_1);
+  });
+
+  it('refuses an event without requestContext, authorizer or lambda with missing_role_context', () => {
+    assertMissingContext({});
+    assertMissingContext({ requestContext: {} });
+    assertMissingContext({ requestContext: { authorizer: {} } });
+    assertMissingContext(eventWith(null));
+  });
+
+  it('never reads the unverified claims serverless-offline puts in authorizer.jwt', () => {
+    assertMissingContext({ requestContext: { authorizer: { jwt: { claims: { ...MANAGER_OF_1 } } } } });
+  });
+
+  const BAD_FIELDS: Record<string, Record<string, unknown>> = {
+    'an unknown role': { roles: ['root'] },
+    'roles as a string': { roles: 'admin' },
+    'an empty branch id': { branches: [''] },
+    'an empty sub': { sub: '' },
+    'another auth type': { authType: 'service' },
+    'an empty session id': { sessionId: '' },
+    'a zero expiry': { expiresAt: 0 },
+    'a fractional expiry': { expiresAt: 1.5 },
+    'an expiry as a string': { expiresAt: '1893456000' },
+    'a missing client id': { clientId: undefined },
+  };
+  for (const [name, fields] of Object.entries(BAD_FIELDS)) {
+    it(`refuses a context with ${name} with missing_role_context`, () => {
+      assertMissingContext(eventWith({ ...roleContext(), ...fields }));
+    });
+  }
+});

@@ -1,0 +1,179 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ROLES,
+  ROUTE_POLICY,
+  decideAccess,
+  isRole,
+  isRouteKey,
+  ruleFor,
+  type Principal,
+  type RouteRule,
+} from '../../lib/route-policy';
+
+const ANONYMOUS: Principal = { roles: [], branches: [] };
+const CUSTOMER: Principal = { roles: ['customer'], branches: [] };
+const MANAGER_OF_1: Principal = { roles: ['branch-manager'], branches: ['1'] };
+const ADMIN: Principal = { roles: ['admin'], branches: [] };
+
+const BRANCH_ROUTE = ruleFor('GET /branches/{branchId}/products');
+const ADMIN_ROUTE = ruleFor('POST /products');
+
+describe('route policy table', () => {
+  const SERVICES = new Set(['health', 'auth', 'catalog', 'users', 'inventory']);
+  const entries = Object.entries(ROUTE_POLICY) as [string, RouteRule][];
+
+  it('names a known service for every route', () => {
+    for (const [routeKey, rule] of entries) {
+      assert.ok(SERVICES.has(rule.service), `${routeKey} has unknown service ${rule.service}`);
+    }
+  });
+
+  it('uses API Gateway route keys: an upper-case method, one space, an absolute path', () => {
+    for (const routeKey of Object.keys(ROUTE_POLICY)) {
+      assert.match(routeKey, /^(GET|POST|PUT|PATCH|DELETE) \/[A-Za-z0-9/{}_-]*$/, routeKey);
+    }
+  });
+
+  it('gives every role-based route at least one valid role', () => {
+    for (const [routeKey, rule] of entries) {
+      const access = rule.access;
+      if (access.kind !== 'roles' && access.kind !== 'branch') continue;
+      assert.ok(access.roles.length > 0, `${routeKey} has an empty role list`);
+      for (const role of access.roles) assert.ok(isRole(role), `${routeKey} names unknown role ${role}`);
+    }
+  });
+
+  it('names, for every branch route, a path parameter that is in the route key', () => {
+    for (const [routeKey, rule] of entries) {
+      if (rule.access.kind !== 'branch') continue;
+      assert.ok(routeKey.includes(`{${rule.access.param}}`), `${routeKey} lacks {${rule.access.param}}`);
+    }
+  });
+
+  it('uses only the four known access kinds', () => {
+    for (const [routeKey, rule] of entries) {
+      assert.ok(['public', 'signed-in', 'roles', 'branch'].includes(rule.access.kind), routeKey);
+    }
+  });
+});
+
+describe('isRole and isRouteKey', () => {
+  it('accepts exactly the three roles', () => {
+    for (const role of ROLES) assert.equal(isRole(role), true);
+    for (const other of ['Admin', 'root', '', ' admin', undefined, null, 1]) assert.equal(isRole(other), false, String(other));
+  });
+
+  it('finds no rule for inherited object keys, other casing or stray spaces', () => {
+    for (const key of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'get /health', 'GET /health ', 'GET  /health', 'GET /health/']) {
+      assert.equal(isRouteKey(key), false, key);
+      assert.equal(ruleFor(key), undefined, key);
+    }
+    assert.equal(ruleFor(undefined), undefined);
+    assert.equal(ruleFor(42), undefined);
+  });
+});
+
+describe('decideAccess', () => {
+  describe('unknown routes', () => {
+    it('denies an unknown route with no_policy, even for an admin', () => {
+      // Prepare
+      const rule = ruleFor('DELETE /products/{productId}');
+      // Act
+      const decision = decideAccess(rule, ADMIN, { productId: 'x' });
+      // Assess
+      assert.deepEqual(decision, { allowed: false, reason: 'no_policy' });
+    });
+  });
+
+  describe('public routes', () => {
+    it('allows an anonymous caller on a public route with reason public', () => {
+      assert.deepEqual(decideAccess(ruleFor('GET /health'), ANONYMOUS, undefined), { allowed: true, reason: 'public' });
+    });
+  });
+
+  describe('signed-in routes', () => {
+    it('allows any caller with a valid token and no roles with reason signed_in', () => {
+      assert.deepEqual(decideAccess(ruleFor('GET /users/me'), ANONYMOUS, null), { allowed: true, reason: 'signed_in' });
+    });
+  });
+
+  describe('role routes', () => {
+    it('allows an admin on an admin route with reason role_granted', () => {
+      assert.deepEqual(decideAccess(ADMIN_ROUTE, ADMIN, {}), { allowed: true, reason: 'role_granted' });
+    });
+
+    it('denies a customer on an admin route with role_missing', () => {
+      assert.deepEqual(decideAccess(ADMIN_ROUTE, CUSTOMER, {}), { allowed: false, reason: 'role_missing' });
+    });
+
+    it('denies a branch manager on an admin route with role_missing', () => {
+      assert.deepEqual(decideAccess(ADMIN_ROUTE, MANAGER_OF_1, {}), { allowed: false, reason: 'role_missing' });
+    });
+
+    it('denies a caller without roles on an admin route with role_missing', () => {
+      assert.deepEqual(decideAccess(ruleFor('GET /users'), ANONYMOUS, {}), { allowed: false, reason: 'role_missing' });
+    });
+  });
+
+  describe('branch routes', () => {
+    it('allows a branch manager reading their own branch with branch_managed', () => {
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, MANAGER_OF_1, { branchId: '1' }), { allowed: true, reason: 'branch_managed' });
+    });
+
+    it('denies a branch manager reading another branch with branch_not_managed', () => {
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, MANAGER_OF_1, { branchId: '2' }), { allowed: false, reason: 'branch_not_managed' });
+    });
+
+    for (const disguised of ['01', '1 ', ' 1', '%31', '1/', '1.0', '+1', '１']) {
+      it(`denies a manager of branch "1" asking for branch ${JSON.stringify(disguised)} with branch_not_managed`, () => {
+        assert.deepEqual(decideAccess(BRANCH_ROUTE, MANAGER_OF_1, { branchId: disguised }), {
+          allowed: false,
+          reason: 'branch_not_managed',
+        });
+      });
+    }
+
+    it('denies a manager of branch "1" when the branch parameter is empty with branch_missing', () => {
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, MANAGER_OF_1, { branchId: '' }), { allowed: false, reason: 'branch_missing' });
+    });
+
+    it('denies a manager of branch "1" when the branch parameter is missing with branch_missing', () => {
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, MANAGER_OF_1, { productId: '1' }), { allowed: false, reason: 'branch_missing' });
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, MANAGER_OF_1, {}), { allowed: false, reason: 'branch_missing' });
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, MANAGER_OF_1, null), { allowed: false, reason: 'branch_missing' });
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, MANAGER_OF_1, undefined), { allowed: false, reason: 'branch_missing' });
+    });
+
+    it('does not take the branch from another path parameter', () => {
+      const decision = decideAccess(ruleFor('PUT /branches/{branchId}/products/{productId}'), MANAGER_OF_1, {
+        branchId: '2',
+        productId: '1',
+      });
+      assert.deepEqual(decision, { allowed: false, reason: 'branch_not_managed' });
+    });
+
+    it('denies a customer on a branch route with role_missing, whatever branches they list', () => {
+      const customerListingBranch: Principal = { roles: ['customer'], branches: ['1'] };
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, customerListingBranch, { branchId: '1' }), { allowed: false, reason: 'role_missing' });
+    });
+
+    it('denies a manager who manages no branch with branch_not_managed', () => {
+      const manager: Principal = { roles: ['branch-manager'], branches: [] };
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, manager, { branchId: '1' }), { allowed: false, reason: 'branch_not_managed' });
+    });
+
+    it('allows an admin on any branch with role_granted, even one they do not manage', () => {
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, ADMIN, { branchId: '2' }), { allowed: true, reason: 'role_granted' });
+    });
+  });
+
+  describe('admins', () => {
+    it('allows an admin on every route of the policy', () => {
+      for (const routeKey of Object.keys(ROUTE_POLICY)) {
+        const decision = decideAccess(ruleFor(routeKey), ADMIN, { branchId: '7', productId: 'p' });
+        assert.equal(decision.allowed, true, `${routeKey}: ${decision.reason}`);
+      }
+    });
+  });
+});
