@@ -51,6 +51,7 @@ export const ROUTE_POLICY = {
   'PUT /users/{username}/roles': { service: 'users', access: ADMIN },
   'GET /branches/{branchId}/products': { service: 'inventory', access: BRANCH_STAFF },
   'PUT /branches/{branchId}/products/{productId}': { service: 'inventory', access: BRANCH_STAFF },
+  'POST /branches/{branchId}/products/{productId}/adjustments': { service: 'inventory', access: BRANCH_STAFF },
 } as const satisfies Record<string, RouteRule>;
 
 export type RouteKey = keyof typeof ROUTE_POLICY;

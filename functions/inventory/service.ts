@@ -18,6 +18,16 @@ const stockBody = z.strictObject({
   quantity: z.number().int('must be an integer').min(0, 'must be 0 or more').max(MAX_QUANTITY),
 });
 
+const adjustmentBody = z.strictObject({
+  delta: z
+    .number()
+    .int('must be an integer')
+    .min(-MAX_QUANTITY)
+    .max(MAX_QUANTITY)
+    .refine((delta) => delta !== 0, 'must not be 0'),
+  reason: z.string().trim().min(1).max(200),
+});
+
 export const assertBranchAccess = (caller: RoleContext, branchId: string): void => {
   if (caller.roles.includes('admin')) return;
   if (caller.roles.includes('branch-manager') && caller.branches.includes(branchId)) return;
@@ -53,6 +63,20 @@ export const createInventoryService = (deps: { inventory: InventoryStore }, logg
         if (!(await deps.inventory.productExists(productId))) throw new NotFoundError('product_not_found', 'No such product');
         const stock = await deps.inventory.setStock({ branchId, productId, quantity: body.quantity, updatedBy: caller.sub });
         logger.info('stock set', { branchId, productId, quantity: stock.quantity, version: stock.version, by: caller.sub });
+        return { body: stock };
+      },
+    }),
+
+    'POST /branches/{branchId}/products/{productId}/adjustments': protectedRoute({
+      body: adjustmentBody,
+      handle: async ({ params, body, caller }) => {
+        const branchId = pathId(params, 'branchId');
+        const productId = pathId(params, 'productId');
+        assertBranchAccess(caller, branchId);
+        await knownBranch(branchId);
+        if (!(await deps.inventory.productExists(productId))) throw new NotFoundError('product_not_found', 'No such product');
+        const stock = await deps.inventory.adjustStock({ branchId, productId, delta: body.delta, reason: body.reason, updatedBy: caller.sub });
+        logger.info('stock adjusted', { branchId, productId, delta: body.delta, quantity: stock.quantity, version: stock.version, by: caller.sub });
         return { body: stock };
       },
     }),

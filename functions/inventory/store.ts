@@ -4,6 +4,7 @@
  * products (read only, to refuse stock for products that do not exist).
  */
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsErrorName, ConflictError } from '../../lib/errors';
 
 export interface StockLevel {
   branchId: string;
@@ -19,6 +20,11 @@ export interface InventoryStore {
   listStock(branchId: string): Promise<StockLevel[]>;
   /** One atomic write: the quantity, when and by whom, and a version that counts writes. */
   setStock(input: { branchId: string; productId: string; quantity: number; updatedBy: string }): Promise<StockLevel>;
+  /**
+   * Add `delta` (negative to take stock out) in one conditional write: it applies in full or
+   * not at all, and never takes the quantity below zero (`insufficient_stock`, 409).
+   */
+  adjustStock(input: { branchId: string; productId: string; delta: number; reason: string; updatedBy: string }): Promise<StockLevel>;
 }
 
 const toStock = (item: Record<string, unknown>): StockLevel => ({
@@ -76,5 +82,35 @@ export const createDynamoInventoryStore = (
       }),
     );
     return toStock(result.Attributes ?? {});
+  },
+
+  async adjustStock({ branchId, productId, delta, reason, updatedBy }) {
+    const now = new Date().toISOString();
+    try {
+      const result = await client.send(
+        new UpdateCommand({
+          TableName: tables.inventory,
+          Key: { branchId, productId },
+          UpdateExpression: 'ADD quantity :delta, version :one SET updatedAt = :now, updatedBy = :by, lastAdjustment = :adjustment',
+          // Taking stock out needs that much stock; a missing item counts as zero.
+          ...(delta < 0 ? { ConditionExpression: 'quantity >= :needed' } : {}),
+          ExpressionAttributeValues: {
+            ':delta': delta,
+            ':one': 1,
+            ':now': now,
+            ':by': updatedBy,
+            ':adjustment': { delta, reason, by: updatedBy, at: now },
+            ...(delta < 0 ? { ':needed': -delta } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toStock(result.Attributes ?? {});
+    } catch (error) {
+      if (awsErrorName(error) === 'ConditionalCheckFailedException') {
+        throw new ConflictError('insufficient_stock', 'Not enough stock for this adjustment');
+      }
+      throw error;
+    }
   },
 });

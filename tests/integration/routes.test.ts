@@ -82,6 +82,20 @@ const CASES: Case[] = [
     body: stock,
     expect: { anonymous: 401, customer: 403, manager: 403, admin: 200 },
   },
+  {
+    route: 'POST /branches/{branchId}/products/{productId}/adjustments',
+    method: 'POST',
+    path: '/branches/1/products/espresso-beans/adjustments',
+    body: { delta: 1, reason: 'delivery' },
+    expect: { anonymous: 401, customer: 403, manager: 200, admin: 200 },
+  },
+  {
+    route: 'POST /branches/{branchId}/products/{productId}/adjustments',
+    method: 'POST',
+    path: '/branches/2/products/espresso-beans/adjustments',
+    body: { delta: 1, reason: 'delivery' },
+    expect: { anonymous: 401, customer: 403, manager: 403, admin: 200 },
+  },
 ];
 
 describe('route table', () => {
@@ -113,7 +127,7 @@ describe('route table', () => {
     for (const [route, rule] of Object.entries(ROUTE_POLICY)) {
       if (rule.access.kind === 'public') continue;
       const [method, template] = route.split(' ') as [string, string];
-      const path = template.replace('{branchId}', '1').replace('{productId}', 'espresso-beans');
+      const path = template.replace('{branchId}', '1').replace('{productId}', 'espresso-beans').replace('{username}', 'customer@example.com');
       const answer = await call(method, path, { token: 'not.a.token', ...(method === 'GET' ? {} : { body: {} }) });
       assert.equal(answer.status, 401, `${route}: ${answer.text}`);
     }
