@@ -69,7 +69,7 @@ export const createAuthorizer = (deps: AuthorizerDeps) => {
 
     if (headerValues(event.headers, OFFLINE_OVERRIDE_HEADER).length > 0) return deny(401, 'override_header');
 
-    const bearer = extractBearerToken(event.headers);
+    const bearer = extractBearerToken(event.headers, event.identitySource);
     if ('failure' in bearer) return deny(401, bearer.failure);
 
     let claims;

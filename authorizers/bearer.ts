@@ -22,11 +22,23 @@ export const headerValues = (headers: Readonly<Record<string, string | undefined
     .map(([, value]) => value as string);
 };
 
-export const extractBearerToken = (headers: Readonly<Record<string, string | undefined>> | null | undefined): BearerResult => {
+/**
+ * @param identitySource the event's `identitySource` (the Authorization value API Gateway
+ *   checked for presence). When given, it must be the header's value: serverless-offline takes
+ *   the first of repeated Authorization lines for it and the last for `headers`, so a mismatch
+ *   means the client sent two (API Gateway joins repeats with a comma, refused below).
+ */
+export const extractBearerToken = (
+  headers: Readonly<Record<string, string | undefined>> | null | undefined,
+  identitySource?: readonly string[] | null,
+): BearerResult => {
   const values = headerValues(headers, 'authorization');
   if (values.length === 0) return { failure: 'missing_token' };
   const [value] = values;
   if (values.length > 1 || value === undefined || value.length > MAX_AUTHORIZATION_LENGTH) {
+    return { failure: 'malformed_authorization' };
+  }
+  if (identitySource && identitySource.length > 0 && !identitySource.includes(value)) {
     return { failure: 'malformed_authorization' };
   }
   const match = BEARER.exec(value.trim());

@@ -86,7 +86,7 @@ export const identityConfig = (env: Env = process.env): IdentityConfig => {
     issuer,
     jwksUri: url(env, 'COGNITO_JWKS_URI') ?? `${issuer}/.well-known/jwks.json`,
     ...(cognitoEndpoint ? { cognitoEndpoint } : {}),
-    jwksTimeoutMs: integer(env, 'JWKS_TIMEOUT_MS', 1500, 100, 10000),
+    jwksTimeoutMs: integer(env, 'JWKS_TIMEOUT_MS', 3000, 100, 10000),
   };
 };
 

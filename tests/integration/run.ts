@@ -1,7 +1,8 @@
 /**
  * `npm run test:integration`: starts a private local stack (free ports, its own state folder,
  * in-memory DynamoDB, so it never collides with a running `npm start`), runs every
- * tests/integration/*.test.ts against it over HTTP, and stops it again, pass or fail.
+ * tests/integration/*.test.ts and tests/security/*.test.ts against it over HTTP (or the files
+ * given as arguments), and stops it again, pass or fail.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -38,7 +39,16 @@ const main = async (): Promise<number> => {
   try {
     stack = await startLocalStack(settings, { output: 'files', log: (m) => console.log(`[stack] ${m}`) });
     console.log(`[stack] up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${stack.gatewayUrl}`);
-    const files = (process.argv.slice(2).length > 0 ? process.argv.slice(2) : readdirSync(path.join(ROOT, 'tests', 'integration')).filter((f) => f.endsWith('.test.ts')).map((f) => path.join('tests', 'integration', f))).sort();
+    const suites = ['integration', 'security'];
+    const files = (
+      process.argv.slice(2).length > 0
+        ? process.argv.slice(2)
+        : suites.flatMap((suite) =>
+            readdirSync(path.join(ROOT, 'tests', suite))
+              .filter((f) => f.endsWith('.test.ts'))
+              .map((f) => path.join('tests', suite, f)),
+          )
+    ).sort();
     const info = {
       gatewayUrl: stack.gatewayUrl,
       cognitoUrl: stack.cognitoUrl,

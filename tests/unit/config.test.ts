@@ -26,7 +26,7 @@ describe('identityConfig', () => {
       clientId: 'client-1',
       issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf',
       jwksUri: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf/.well-known/jwks.json',
-      jwksTimeoutMs: 1500,
+      jwksTimeoutMs: 3000,
     });
   });
 
