@@ -4,8 +4,7 @@
  * from `event.requestContext.authorizer.lambda` and nothing else. Offline, serverless-offline
  * also fills `authorizer.jwt.claims` with an *unverified* decode of the token: never read it.
  */
-import { z } from 'zod';
-import { ROLES, type Role } from './route-policy';
+import { isRole, type Role } from './route-policy';
 import { UnauthorizedError } from './errors';
 
 export const AUTH_TYPES = ['user'] as const;
@@ -30,18 +29,34 @@ export interface RoleContext {
   expiresAt: number;
 }
 
-const roleContextSchema = z.object({
-  authType: z.enum(AUTH_TYPES),
-  sub: z.string().min(1),
-  username: z.string().min(1),
-  roles: z.array(z.enum(ROLES)),
-  branches: z.array(z.string().min(1)),
-  scopes: z.array(z.string()),
-  clientId: z.string().min(1),
-  sessionId: z.string().min(1),
-  tokenId: z.string().min(1),
-  expiresAt: z.number().int().positive(),
-});
+const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+const isTextList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isText);
+
+/**
+ * Validated by hand rather than with a schema library: this module is part of the authorizer's
+ * bundle, where every kilobyte is cold-start time.
+ */
+const parseRoleContext = (value: unknown): RoleContext | undefined => {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const c = value as Record<string, unknown>;
+  if (!(AUTH_TYPES as readonly unknown[]).includes(c.authType)) return undefined;
+  if (!isText(c.sub) || !isText(c.username) || !isText(c.clientId) || !isText(c.sessionId) || !isText(c.tokenId)) return undefined;
+  if (!Array.isArray(c.roles) || !c.roles.every(isRole)) return undefined;
+  if (!isTextList(c.branches) || !Array.isArray(c.scopes) || !c.scopes.every((s) => typeof s === 'string')) return undefined;
+  if (typeof c.expiresAt !== 'number' || !Number.isInteger(c.expiresAt) || c.expiresAt <= 0) return undefined;
+  return {
+    authType: c.authType as AuthType,
+    sub: c.sub,
+    username: c.username,
+    roles: [...c.roles],
+    branches: [...c.branches],
+    scopes: [...(c.scopes as string[])],
+    clientId: c.clientId,
+    sessionId: c.sessionId,
+    tokenId: c.tokenId,
+    expiresAt: c.expiresAt,
+  };
+};
 
 /** The authorizer's `context`: plain JSON values (HTTP API simple responses allow arrays). */
 export const toAuthorizerContext = (context: RoleContext): Record<string, unknown> => ({ ...context });
@@ -52,9 +67,7 @@ export const toAuthorizerContext = (context: RoleContext): Record<string, unknow
  */
 export const readRoleContext = (event: { requestContext?: unknown }): RoleContext => {
   const requestContext = event.requestContext as { authorizer?: { lambda?: unknown } } | undefined;
-  const parsed = roleContextSchema.safeParse(requestContext?.authorizer?.lambda);
-  if (!parsed.success) {
-    throw new UnauthorizedError('missing_role_context', 'Missing or invalid credentials', { cause: parsed.error });
-  }
-  return parsed.data;
+  const parsed = parseRoleContext(requestContext?.authorizer?.lambda);
+  if (!parsed) throw new UnauthorizedError('missing_role_context', 'Missing or invalid credentials');
+  return parsed;
 };
