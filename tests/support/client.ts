@@ -115,3 +115,13 @@ export const gatewayLog = async (): Promise<Record<string, any>[]> => {
       }
     });
 };
+
+/** Poll until `check` holds (log lines reach the file asynchronously), at most `timeoutMs`. */
+export const eventually = async (check: () => Promise<boolean>, timeoutMs = 3000): Promise<boolean> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
