@@ -30,6 +30,8 @@ import {
   KidNotFoundInJwksError,
   WaitPeriodNotYetEndedJwkError,
 } from 'aws-jwt-verify/error';
+import http from 'node:http';
+import https from 'node:https';
 import type { IdentityConfig } from './config';
 
 /** The claims of a Cognito access token the gateway relies on, after verification. */
@@ -56,18 +58,48 @@ export interface AccessTokenVerifier {
 /** A token that passed the signature check but lacks something the gateway requires. */
 export class MissingClaimError extends JwtBaseError {}
 
-/** Fetches the key set with a hard timeout (aws-jwt-verify's default fetcher is https only). */
+/** Key sets are a few KB; refuse to buffer anything absurd. */
+const MAX_JWKS_BYTES = 512 * 1024;
+
+/**
+ * Fetches the key set over node:http(s) with a hard overall timeout. aws-jwt-verify's default
+ * fetcher speaks https only (cognito-local is http), and Node's global `fetch` costs about
+ * 25-30 ms of cold start to initialise. Redirects are not followed.
+ */
 export class TimeoutFetcher implements Fetcher {
   constructor(private readonly timeoutMs: number) {}
 
-  async fetch(uri: string): Promise<ArrayBuffer> {
-    const response = await fetch(uri, {
-      signal: AbortSignal.timeout(this.timeoutMs),
-      headers: { accept: 'application/json' },
-      redirect: 'error',
+  fetch(uri: string): Promise<ArrayBuffer> {
+    return new Promise((resolve, reject) => {
+      const url = new URL(uri);
+      const client = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
+      if (!client) {
+        reject(new Error(`Unsupported key set URL scheme ${url.protocol}`));
+        return;
+      }
+      const request = client.get(url, { headers: { accept: 'application/json' } }, (response) => {
+        if (response.statusCode !== 200) {
+          response.resume();
+          reject(new Error(`Key set request answered ${response.statusCode}`));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_JWKS_BYTES) request.destroy(new Error('Key set response too large'));
+          else chunks.push(chunk);
+        });
+        response.on('end', () => {
+          const body = Buffer.concat(chunks);
+          resolve(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer);
+        });
+        response.on('error', reject);
+      });
+      const timer = setTimeout(() => request.destroy(new Error(`Key set request timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+      request.on('close', () => clearTimeout(timer));
+      request.on('error', reject);
     });
-    if (!response.ok) throw new Error(`Key set request answered ${response.status}`);
-    return response.arrayBuffer();
   }
 }
 
