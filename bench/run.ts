@@ -13,8 +13,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startLocalStack, type LocalStack } from '../scripts/local/stack';
-import { defaultUsers, type StackSettings } from '../scripts/local/settings';
+import { privateStackSettings, startLocalStack, type LocalStack } from '../scripts/local/stack';
 import { UNSET_ENV, authorizerEvent, benchAuthorizer, functionEnv, lambdaContext } from './authorizer';
 import { benchE2E, failures } from './e2e';
 import { bundleAll, coldStart, killColdStarts, packagesBySize } from './coldstart';
@@ -112,16 +111,7 @@ const main = async (): Promise<number> => {
   const stateDir = path.join(ROOT, '.local', `bench-${process.pid}`);
   rmSync(stateDir, { recursive: true, force: true });
   mkdirSync(stateDir, { recursive: true });
-  const settings: StackSettings = {
-    host: '127.0.0.1',
-    gatewayPort: await freePort(),
-    lambdaPort: await freePort(),
-    cognitoPort: await freePort(),
-    dynamodbPort: await freePort(),
-    stateDir,
-    persist: false,
-    users: defaultUsers({}),
-  };
+  const settings = await privateStackSettings(stateDir, false);
 
   let stack: LocalStack | undefined;
   let starting: Promise<LocalStack> | undefined;

@@ -42,6 +42,16 @@ export const createInventoryService = (deps: { inventory: InventoryStore }, logg
     if (!(await deps.inventory.branchExists(branchId))) throw new NotFoundError('branch_not_found', 'No such branch');
   };
 
+  /** The stock item a write addresses: access first, then whether branch and product exist. */
+  const writableStock = async (params: Record<string, string>, caller: RoleContext) => {
+    const branchId = pathId(params, 'branchId');
+    const productId = pathId(params, 'productId');
+    assertBranchAccess(caller, branchId);
+    await knownBranch(branchId);
+    if (!(await deps.inventory.productExists(productId))) throw new NotFoundError('product_not_found', 'No such product');
+    return { branchId, productId };
+  };
+
   return createHttpService('inventory', logger, {
     'GET /branches/{branchId}/products': protectedRoute({
       handle: async ({ params, caller }) => {
@@ -56,11 +66,7 @@ export const createInventoryService = (deps: { inventory: InventoryStore }, logg
     'PUT /branches/{branchId}/products/{productId}': protectedRoute({
       body: stockBody,
       handle: async ({ params, body, caller }) => {
-        const branchId = pathId(params, 'branchId');
-        const productId = pathId(params, 'productId');
-        assertBranchAccess(caller, branchId);
-        await knownBranch(branchId);
-        if (!(await deps.inventory.productExists(productId))) throw new NotFoundError('product_not_found', 'No such product');
+        const { branchId, productId } = await writableStock(params, caller);
         const stock = await deps.inventory.setStock({ branchId, productId, quantity: body.quantity, updatedBy: caller.sub });
         logger.info('stock set', { branchId, productId, quantity: stock.quantity, version: stock.version, by: caller.sub });
         return { body: stock };
@@ -70,11 +76,7 @@ export const createInventoryService = (deps: { inventory: InventoryStore }, logg
     'POST /branches/{branchId}/products/{productId}/adjustments': protectedRoute({
       body: adjustmentBody,
       handle: async ({ params, body, caller }) => {
-        const branchId = pathId(params, 'branchId');
-        const productId = pathId(params, 'productId');
-        assertBranchAccess(caller, branchId);
-        await knownBranch(branchId);
-        if (!(await deps.inventory.productExists(productId))) throw new NotFoundError('product_not_found', 'No such product');
+        const { branchId, productId } = await writableStock(params, caller);
         const stock = await deps.inventory.adjustStock({ branchId, productId, delta: body.delta, reason: body.reason, updatedBy: caller.sub });
         logger.info('stock adjusted', { branchId, productId, delta: body.delta, quantity: stock.quantity, version: stock.version, by: caller.sub });
         return { body: stock };

@@ -7,7 +7,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { provisionData, provisionIdentity } from './provision';
-import { LOCAL_STAGE, REGION, type StackSettings } from './settings';
+import { defaultUsers, LOCAL_STAGE, REGION, type StackSettings } from './settings';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const bin = (...parts: string[]) => path.join(ROOT, 'node_modules', ...parts);
@@ -47,6 +47,21 @@ export const freePort = (): Promise<number> =>
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
+
+/**
+ * Settings for a private stack (tests, bench, fault tests): free ports, the given state folder,
+ * the default users. It never collides with a running `npm start`.
+ */
+export const privateStackSettings = async (stateDir: string, persist: boolean): Promise<StackSettings> => ({
+  host: '127.0.0.1',
+  gatewayPort: await freePort(),
+  lambdaPort: await freePort(),
+  cognitoPort: await freePort(),
+  dynamodbPort: await freePort(),
+  stateDir,
+  persist,
+  users: defaultUsers({}),
+});
 
 const portOpen = (host: string, port: number): Promise<boolean> =>
   new Promise((resolve) => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, startLocalStack, type LocalStack } from '../../scripts/local/stack';
+import { privateStackSettings, startLocalStack, type LocalStack } from '../../scripts/local/stack';
 import { defaultUsers } from '../../scripts/local/settings';
 
 let stack: LocalStack;
@@ -50,19 +50,7 @@ describe('faults', () => {
 
   before(async () => {
     stateDir = mkdtempSync(path.join(path.resolve(__dirname, '../../.local'), 'faults-'));
-    stack = await startLocalStack(
-      {
-        host: '127.0.0.1',
-        gatewayPort: await freePort(),
-        lambdaPort: await freePort(),
-        cognitoPort: await freePort(),
-        dynamodbPort: await freePort(),
-        stateDir,
-        persist: true,
-        users,
-      },
-      { output: 'files' },
-    );
+    stack = await startLocalStack(await privateStackSettings(stateDir, true), { output: 'files' });
   });
 
   after(async () => {

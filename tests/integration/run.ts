@@ -7,8 +7,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, startLocalStack, type LocalStack } from '../../scripts/local/stack';
-import { defaultUsers, type StackSettings } from '../../scripts/local/settings';
+import { privateStackSettings, startLocalStack, type LocalStack } from '../../scripts/local/stack';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -16,16 +15,7 @@ const main = async (): Promise<number> => {
   const stateDir = path.join(ROOT, '.local', 'test-runs', String(process.pid));
   rmSync(stateDir, { recursive: true, force: true });
   mkdirSync(stateDir, { recursive: true });
-  const settings: StackSettings = {
-    host: '127.0.0.1',
-    gatewayPort: await freePort(),
-    lambdaPort: await freePort(),
-    cognitoPort: await freePort(),
-    dynamodbPort: await freePort(),
-    stateDir,
-    persist: false,
-    users: defaultUsers({}),
-  };
+  const settings = await privateStackSettings(stateDir, false);
 
   const started = Date.now();
   let stack: LocalStack | undefined;
