@@ -15,7 +15,7 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { revocationReason, type AccessStore, type RevocationReason } from '../lib/access-store';
+import { revocationReason, type RevocationReason, type SnapshotReader } from '../lib/access-records';
 import type { AccessTokenVerifier, TokenFailureReason } from '../lib/jwt';
 import { verificationFailureReason } from '../lib/jwt';
 import { decideAccess, isRole, ruleFor, type AccessDecision } from '../lib/route-policy';
@@ -43,7 +43,8 @@ type Outcome =
 
 export interface AuthorizerDeps {
   verifier: AccessTokenVerifier;
-  accessStore: AccessStore;
+  /** The one read per decision: revocation state and managed branches. */
+  accessStore: SnapshotReader;
   logger: Logger;
   metrics: Metrics;
   config: AuthorizerConfig;

@@ -6,8 +6,8 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { authorizerConfig, dataConfig, identityConfig } from '../lib/config';
-import { createDocumentClient } from '../lib/aws';
-import { createDynamoAccessStore, withSnapshotCache } from '../lib/access-store';
+import { withSnapshotCache } from '../lib/access-records';
+import { createBatchGetReader, createLiteSnapshotReader } from '../lib/dynamodb-lite';
 import { createAccessTokenVerifier } from '../lib/jwt';
 import { createLogger, createMetrics } from '../lib/observability';
 import { createAuthorizer } from './authorizer';
@@ -25,7 +25,7 @@ const ready = verifier.hydrate().catch((error: unknown) => {
 export const handler = middy(
   createAuthorizer({
     verifier,
-    accessStore: withSnapshotCache(createDynamoAccessStore(createDocumentClient(data), data.tables.access), {
+    accessStore: withSnapshotCache(createLiteSnapshotReader(createBatchGetReader(data), data.tables.access), {
       ttlSeconds: config.revocationCacheSeconds,
     }),
     logger,

@@ -25,41 +25,26 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { awsErrorName } from './errors';
+import {
+  REFRESH,
+  SESSION,
+  USER,
+  live,
+  nowSeconds,
+  snapshotFromItems,
+  stringList,
+  toSession,
+  toUser,
+  type AccessSnapshot,
+  type Item,
+  type SessionRecord,
+  type SnapshotReader,
+  type UserProfile,
+  type UserRecord,
+  type UserRevocationReason,
+} from './access-records';
 
-export type UserRevocationReason = 'signed_out' | 'roles_changed' | 'disabled';
-
-export interface UserRecord {
-  sub: string;
-  username: string;
-  branches: string[];
-  disabled?: boolean;
-  /** Epoch seconds: every token with `iat` at or before it is refused. */
-  notBefore?: number;
-  notBeforeReason?: UserRevocationReason;
-}
-
-export interface UserProfile {
-  sub: string;
-  username: string;
-  branches: string[];
-}
-
-export interface SessionRecord {
-  sessionId: string;
-  /** The user the session belongs to, where recorded. */
-  sub?: string;
-  /** When the login's tokens were issued (epoch seconds), where known. */
-  issuedAt?: number;
-  revokedAt?: number;
-  parent?: string;
-  children: string[];
-  expiresAt?: number;
-}
-
-export interface AccessSnapshot {
-  user?: UserRecord;
-  session?: SessionRecord;
-}
+export * from './access-records';
 
 /** The session was ended before this call (logout): refuse, never re-open it. */
 export class SessionRevokedError extends Error {
@@ -69,9 +54,7 @@ export class SessionRevokedError extends Error {
   }
 }
 
-export interface AccessStore {
-  /** One round trip: the user's record and the session's state. */
-  snapshot(sub: string, sessionId: string): Promise<AccessSnapshot>;
+export interface AccessStore extends SnapshotReader {
   getUser(sub: string): Promise<UserRecord | undefined>;
   getUsers(subs: readonly string[]): Promise<Map<string, UserRecord>>;
   /** Create or update a user's profile (branches); keeps their revocation state. */
@@ -95,53 +78,8 @@ export interface AccessStore {
   revokeSession(input: { sessionId: string; sub: string; expiresAt: number }): Promise<void>;
 }
 
-const USER = 'user#';
-const SESSION = 'session#';
-const REFRESH = 'refresh#';
-
 export const hashRefreshToken = (refreshToken: string): string =>
   createHash('sha256').update(refreshToken, 'utf8').digest('hex');
-
-const nowSeconds = (): number => Math.floor(Date.now() / 1000);
-
-type Item = Record<string, unknown>;
-
-const live = (item: Item | undefined): Item | undefined =>
-  item && !(typeof item.expiresAt === 'number' && item.expiresAt < nowSeconds()) ? item : undefined;
-
-const stringList = (value: unknown): string[] => {
-  if (value instanceof Set) return [...value].filter((v): v is string => typeof v === 'string');
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
-  return [];
-};
-
-const REVOCATION_REASONS: readonly string[] = ['signed_out', 'roles_changed', 'disabled'];
-
-const toUser = (item: Item | undefined): UserRecord | undefined => {
-  if (!item || typeof item.sub !== 'string' || typeof item.username !== 'string') return undefined;
-  return {
-    sub: item.sub,
-    username: item.username,
-    branches: stringList(item.branches),
-    ...(item.disabled === true ? { disabled: true } : {}),
-    ...(typeof item.notBefore === 'number' ? { notBefore: item.notBefore } : {}),
-    ...(typeof item.notBeforeReason === 'string' && REVOCATION_REASONS.includes(item.notBeforeReason)
-      ? { notBeforeReason: item.notBeforeReason as UserRevocationReason }
-      : {}),
-  };
-};
-
-const toSession = (item: Item | undefined): SessionRecord | undefined => {
-  if (!item || typeof item.pk !== 'string') return undefined;
-  return {
-    sessionId: item.pk.slice(SESSION.length),
-    ...(typeof item.sub === 'string' ? { sub: item.sub } : {}),
-    ...(typeof item.revokedAt === 'number' ? { revokedAt: item.revokedAt } : {}),
-    ...(typeof item.parent === 'string' ? { parent: item.parent } : {}),
-    children: stringList(item.children),
-    ...(typeof item.expiresAt === 'number' ? { expiresAt: item.expiresAt } : {}),
-  };
-};
 
 export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableName: string): AccessStore => {
   const batchGet = async (keys: string[]): Promise<Map<string, Item>> => {
@@ -204,10 +142,7 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
 
   return {
     async snapshot(sub, sessionId) {
-      const items = await batchGet([USER + sub, SESSION + sessionId]);
-      const user = toUser(items.get(USER + sub));
-      const session = toSession(live(items.get(SESSION + sessionId)));
-      return { ...(user ? { user } : {}), ...(session ? { session } : {}) };
+      return snapshotFromItems(await batchGet([USER + sub, SESSION + sessionId]), sub, sessionId);
     },
 
     async getUser(sub) {
@@ -340,47 +275,3 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
   };
 };
 
-/** Why a token is refused by the gateway's records, if it is. */
-export type RevocationReason = 'user_disabled' | 'user_signed_out' | 'roles_changed' | 'session_revoked';
-
-/**
- * The one rule for revocation, used by the authorizer (access tokens) and by refresh (refresh
- * tokens, by the time their login was issued): a disabled user, a token issued at or before the
- * user's `notBefore`, or a revoked session.
- */
-export const revocationReason = (snapshot: AccessSnapshot, issuedAt: number): RevocationReason | undefined => {
-  const { user, session } = snapshot;
-  if (user?.disabled) return 'user_disabled';
-  if (user?.notBefore !== undefined && issuedAt <= user.notBefore) {
-    if (user.notBeforeReason === 'disabled') return 'user_disabled';
-    return user.notBeforeReason === 'roles_changed' ? 'roles_changed' : 'user_signed_out';
-  }
-  if (session?.revokedAt !== undefined) return 'session_revoked';
-  return undefined;
-};
-
-/**
- * An optional, bounded cache of the authorizer's snapshot read (`REVOCATION_CACHE_SECONDS`).
- * A revocation can then take up to `ttlSeconds` to reach a warm container that cached the
- * snapshot; 0 (the default) disables the cache. Failed reads are never cached.
- */
-export const withSnapshotCache = (store: AccessStore, options: { ttlSeconds: number; maxEntries?: number; now?: () => number }): AccessStore => {
-  if (options.ttlSeconds <= 0) return store;
-  const ttlMs = options.ttlSeconds * 1000;
-  const maxEntries = options.maxEntries ?? 10_000;
-  const now = options.now ?? Date.now;
-  const cache = new Map<string, { at: number; value: AccessSnapshot }>();
-  return {
-    ...store,
-    async snapshot(sub, sessionId) {
-      const key = `${sub}\u0000${sessionId}`;
-      const hit = cache.get(key);
-      if (hit && now() - hit.at < ttlMs) return hit.value;
-      const value = await store.snapshot(sub, sessionId);
-      cache.delete(key);
-      if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
-      cache.set(key, { at: now(), value });
-      return value;
-    },
-  };
-};

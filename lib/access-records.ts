@@ -1,0 +1,145 @@
+/**
+ * The gateway's access records as data: their types, keys and parsing, the revocation rule,
+ * and the authorizer's optional snapshot cache. No AWS SDK here: this module is part of the
+ * authorizer's bundle. `lib/access-store.ts` reads and writes the records with the SDK;
+ * `lib/dynamodb-lite.ts` is the authorizer's own small reader.
+ */
+
+export type UserRevocationReason = 'signed_out' | 'roles_changed' | 'disabled';
+
+export interface UserRecord {
+  sub: string;
+  username: string;
+  branches: string[];
+  disabled?: boolean;
+  /** Epoch seconds: every token with `iat` at or before it is refused. */
+  notBefore?: number;
+  notBeforeReason?: UserRevocationReason;
+}
+
+export interface UserProfile {
+  sub: string;
+  username: string;
+  branches: string[];
+}
+
+export interface SessionRecord {
+  sessionId: string;
+  /** The user the session belongs to, where recorded. */
+  sub?: string;
+  /** When the login's tokens were issued (epoch seconds), where known. */
+  issuedAt?: number;
+  revokedAt?: number;
+  parent?: string;
+  children: string[];
+  expiresAt?: number;
+}
+
+export interface AccessSnapshot {
+  user?: UserRecord;
+  session?: SessionRecord;
+}
+
+/** What the authorizer reads per decision. */
+export interface SnapshotReader {
+  /** One round trip: the user's record and the session's state. */
+  snapshot(sub: string, sessionId: string): Promise<AccessSnapshot>;
+}
+
+export const USER = 'user#';
+export const SESSION = 'session#';
+export const REFRESH = 'refresh#';
+
+
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+export type Item = Record<string, unknown>;
+
+export const live = (item: Item | undefined): Item | undefined =>
+  item && !(typeof item.expiresAt === 'number' && item.expiresAt < nowSeconds()) ? item : undefined;
+
+export const stringList = (value: unknown): string[] => {
+  if (value instanceof Set) return [...value].filter((v): v is string => typeof v === 'string');
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return [];
+};
+
+const REVOCATION_REASONS: readonly string[] = ['signed_out', 'roles_changed', 'disabled'];
+
+export const toUser = (item: Item | undefined): UserRecord | undefined => {
+  if (!item || typeof item.sub !== 'string' || typeof item.username !== 'string') return undefined;
+  return {
+    sub: item.sub,
+    username: item.username,
+    branches: stringList(item.branches),
+    ...(item.disabled === true ? { disabled: true } : {}),
+    ...(typeof item.notBefore === 'number' ? { notBefore: item.notBefore } : {}),
+    ...(typeof item.notBeforeReason === 'string' && REVOCATION_REASONS.includes(item.notBeforeReason)
+      ? { notBeforeReason: item.notBeforeReason as UserRevocationReason }
+      : {}),
+  };
+};
+
+export const toSession = (item: Item | undefined): SessionRecord | undefined => {
+  if (!item || typeof item.pk !== 'string') return undefined;
+  return {
+    sessionId: item.pk.slice(SESSION.length),
+    ...(typeof item.sub === 'string' ? { sub: item.sub } : {}),
+    ...(typeof item.revokedAt === 'number' ? { revokedAt: item.revokedAt } : {}),
+    ...(typeof item.parent === 'string' ? { parent: item.parent } : {}),
+    children: stringList(item.children),
+    ...(typeof item.expiresAt === 'number' ? { expiresAt: item.expiresAt } : {}),
+  };
+};
+
+/** The snapshot from the items a read returned, keyed by `pk`. */
+export const snapshotFromItems = (items: ReadonlyMap<string, Item>, sub: string, sessionId: string): AccessSnapshot => {
+  const user = toUser(items.get(USER + sub));
+  const session = toSession(live(items.get(SESSION + sessionId)));
+  return { ...(user ? { user } : {}), ...(session ? { session } : {}) };
+};
+
+/** Why a token is refused by the gateway's records, if it is. */
+export type RevocationReason = 'user_disabled' | 'user_signed_out' | 'roles_changed' | 'session_revoked';
+
+/**
+ * The one rule for revocation, used by the authorizer (access tokens) and by refresh (refresh
+ * tokens, by the time their login was issued): a disabled user, a token issued at or before the
+ * user's `notBefore`, or a revoked session.
+ */
+export const revocationReason = (snapshot: AccessSnapshot, issuedAt: number): RevocationReason | undefined => {
+  const { user, session } = snapshot;
+  if (user?.disabled) return 'user_disabled';
+  if (user?.notBefore !== undefined && issuedAt <= user.notBefore) {
+    if (user.notBeforeReason === 'disabled') return 'user_disabled';
+    return user.notBeforeReason === 'roles_changed' ? 'roles_changed' : 'user_signed_out';
+  }
+  if (session?.revokedAt !== undefined) return 'session_revoked';
+  return undefined;
+};
+
+/**
+ * An optional, bounded cache of the authorizer's snapshot read (`REVOCATION_CACHE_SECONDS`).
+ * A revocation can then take up to `ttlSeconds` to reach a warm container that cached the
+ * snapshot; 0 (the default) disables the cache. Failed reads are never cached.
+ */
+export const withSnapshotCache = <T extends SnapshotReader>(store: T, options: { ttlSeconds: number; maxEntries?: number; now?: () => number }): T => {
+  if (options.ttlSeconds <= 0) return store;
+  const ttlMs = options.ttlSeconds * 1000;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { at: number; value: AccessSnapshot }>();
+  return {
+    ...store,
+    async snapshot(sub, sessionId) {
+      const key = `${sub}\u0000${sessionId}`;
+      const hit = cache.get(key);
+      if (hit && now() - hit.at < ttlMs) return hit.value;
+      const value = await store.snapshot(sub, sessionId);
+      cache.delete(key);
+      if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
+      cache.set(key, { at: now(), value });
+      return value;
+    },
+  };
+};
