@@ -16,6 +16,7 @@ import path from 'node:path';
 import { privateStackSettings, startLocalStack, type LocalStack } from '../scripts/local/stack';
 import { UNSET_ENV, authorizerEvent, benchAuthorizer, functionEnv, lambdaContext } from './authorizer';
 import { benchE2E, failures } from './e2e';
+import { mixedLoad, type Caller } from './mixed';
 import { bundleAll, coldStart, killColdStarts, packagesBySize } from './coldstart';
 import { round } from './measure';
 
@@ -41,8 +42,11 @@ const SETTINGS = {
   e2eWarmupS: int('BENCH_E2E_WARMUP_S', 8, 0, 30),
   e2eRunsPerTarget: int('BENCH_E2E_RUNS', 2, 1, 5),
   coldStarts: int('BENCH_COLD_STARTS', 5, 1, 20),
+  /** The mixed load: every route, every kind of caller, this long, this many at once. */
+  mixedS: int('BENCH_MIXED_S', 60, 5, 600),
+  mixedConcurrency: int('BENCH_MIXED_CONCURRENCY', 8, 1, 50),
   /** Hard limit for the whole run; the stack is stopped when it is reached. */
-  timeLimitS: int('BENCH_TIME_LIMIT_S', 480, 60, 3600),
+  timeLimitS: int('BENCH_TIME_LIMIT_S', 600, 60, 3600),
 };
 
 const TARGETS: Record<string, { op: '>=' | '<='; value: number }> = {
@@ -170,6 +174,24 @@ const main = async (): Promise<number> => {
       runsPerTarget: SETTINGS.e2eRunsPerTarget,
       log: log('e2e'),
     });
+    // 3b. the mixed load: zero wrong decisions, zero 5xx
+    const callers: Caller[] = [{ name: 'anonymous' }, { name: 'garbage', authorization: 'Bearer not.a.token' }];
+    for (const user of settings.users) {
+      const userToken = user === manager ? token : await login(stack.gatewayUrl, user.username, user.password);
+      callers.push({ name: user.roles.join('+'), token: userToken, principal: { roles: user.roles, branches: user.branches } });
+      const [h, p, sig] = userToken.split('.') as [string, string, string];
+      const original = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+      // Always a change under the old signature: admin rights and a longer life.
+      const forged = { ...original, 'cognito:groups': ['admin'], exp: original.exp + 3600 };
+      callers.push({ name: `${user.roles.join('+')} forged as admin`, token: `${h}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${sig}` });
+    }
+    const mixed = await mixedLoad({
+      gatewayUrl: stack.gatewayUrl,
+      callers,
+      durationS: SETTINGS.mixedS,
+      concurrency: SETTINGS.mixedConcurrency,
+      log: log('mixed'),
+    });
     const publicFailures = failures(e2e, 'public');
     const protectedFailures = failures(e2e, 'protected');
 
@@ -207,6 +229,10 @@ const main = async (): Promise<number> => {
       protected_p50_ms: e2e.protected.p50Ms,
       protected_p99_ms: e2e.protected.p99Ms,
       protected_vs_public_e2e: round(e2e.protected.rps / e2e.public.rps, 4),
+      mixed_requests: mixed.requests,
+      mixed_wrong_decisions: mixed.wrongDecisions,
+      mixed_5xx: mixed.serverErrors,
+      mixed_transport_errors: mixed.transportErrors,
       public_non2xx: publicFailures.non2xx,
       protected_non2xx: protectedFailures.non2xx,
       public_errors: publicFailures.errors,
@@ -221,6 +247,9 @@ const main = async (): Promise<number> => {
         settings: SETTINGS,
         authorizer_rounds_ops: Object.fromEntries(Object.entries(inProcess.rounds).map(([k, v]) => [k, v.map((x) => round(x, 1))])),
         e2e_runs: e2e.runs.map(({ target, run }) => ({ target, ...run, rps: round(run.rps, 1) })),
+        mixed_by_status: mixed.byStatus,
+        mixed_wrong_examples: mixed.examples,
+        mixed_duration_s: mixed.durationS,
         e2e_connections: e2e.connections,
         e2e_duration_s: e2e.durationS,
         authorizer_bundle_top_packages: topPackages.map((p) => ({
@@ -247,6 +276,10 @@ const main = async (): Promise<number> => {
 
     if (publicFailures.non2xx + protectedFailures.non2xx + publicFailures.errors + protectedFailures.errors > 0) {
       console.error('[bench] some end-to-end requests failed (non-2xx or errors): see the table');
+      return 1;
+    }
+    if (mixed.wrongDecisions + mixed.serverErrors > 0) {
+      console.error(`[bench] mixed load: ${mixed.wrongDecisions} wrong decisions, ${mixed.serverErrors} 5xx; e.g. ${mixed.examples.join('; ')}`);
       return 1;
     }
     if (process.env.BENCH_KEEP_STATE === '1') console.log(`state and logs kept in ${path.relative(ROOT, stateDir)}`);
