@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { privateStackSettings, startLocalStack, type LocalStack } from '../../scripts/local/stack';
+import type { StackInfo } from '../support/client';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -39,7 +40,7 @@ const main = async (): Promise<number> => {
               .map((f) => path.join('tests', suite, f)),
           )
     ).sort();
-    const info = {
+    const info: StackInfo = {
       gatewayUrl: stack.gatewayUrl,
       cognitoUrl: stack.cognitoUrl,
       dynamodbUrl: stack.dynamodbUrl,

@@ -3,16 +3,12 @@
  * tests/integration/run.ts started, exactly as any client would.
  */
 import type { SeedUser } from '../../scripts/local/settings';
+import type { LocalStack } from '../../scripts/local/stack';
 
-export interface StackInfo {
-  gatewayUrl: string;
-  cognitoUrl: string;
-  dynamodbUrl: string;
-  userPoolId: string;
-  clientId: string;
-  issuer: string;
+/** What tests/integration/run.ts hands the test files about the stack it started. */
+export type StackInfo = Pick<LocalStack, 'gatewayUrl' | 'cognitoUrl' | 'dynamodbUrl' | 'userPoolId' | 'clientId' | 'issuer'> & {
   users: SeedUser[];
-}
+};
 
 export const stack = (): StackInfo => {
   const raw = process.env.TEST_STACK;
