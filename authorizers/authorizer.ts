@@ -19,12 +19,11 @@ import { revocationReason, type RevocationReason, type SnapshotReader } from '..
 import type { AccessTokenVerifier, TokenFailureReason } from '../lib/jwt';
 import { verificationFailureReason } from '../lib/jwt';
 import { decideAccess, isRole, ruleFor, type AccessDecision } from '../lib/route-policy';
-import { toAuthorizerContext, type RoleContext } from '../lib/role-context';
+import { OFFLINE_OVERRIDE_HEADER, toAuthorizerContext, type RoleContext } from '../lib/role-context';
 import type { AuthorizerConfig } from '../lib/config';
 import { extractBearerToken, headerValues, type BearerFailure } from './bearer';
 
-/** serverless-offline replaces the authorizer context with this header's JSON; nothing on AWS does. */
-export const OFFLINE_OVERRIDE_HEADER = 'sls-offline-authorizer-override';
+export { OFFLINE_OVERRIDE_HEADER };
 
 export type DenyReason =
   | BearerFailure

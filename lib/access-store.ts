@@ -13,8 +13,9 @@
  * Records that end carry `expiresAt` (epoch seconds), the table's TTL attribute on AWS. Where
  * TTL does not run (dynalite), expired records are ignored in code.
  *
- * The authorizer's read is `snapshot`: one BatchGetItem, strongly consistent, so a logout is
- * seen by the very next request.
+ * This module reads and writes them with the AWS SDK for the services. The authorizer reads
+ * them with `lib/dynamodb-lite.ts` (one strongly consistent BatchGetItem, so a logout is seen by
+ * the very next request); their types and the revocation rule live in `lib/access-records.ts`.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -32,10 +33,8 @@ import {
   live,
   nowSeconds,
   snapshotFromItems,
-  stringList,
   toSession,
   toUser,
-  type AccessSnapshot,
   type Item,
   type SessionRecord,
   type SnapshotReader,

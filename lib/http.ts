@@ -15,7 +15,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { z } from 'zod';
 import { BadRequestError, ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, UnauthorizedError, awsErrorName } from './errors';
 import { decideAccess, ruleFor, type RouteKey, type ServiceName } from './route-policy';
-import { readRoleContext, type RoleContext } from './role-context';
+import { OFFLINE_OVERRIDE_HEADER, readRoleContext, type RoleContext } from './role-context';
 
 /** Bodies larger than this are refused before parsing. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -148,7 +148,7 @@ export const createHttpService = (
       // Not this service's route, or the table and the code disagree: refuse, never guess.
       throw new NotFoundError('route_not_found', 'No such route');
     }
-    if (event.headers?.['sls-offline-authorizer-override'] !== undefined) {
+    if (event.headers?.[OFFLINE_OVERRIDE_HEADER] !== undefined) {
       throw new UnauthorizedError('forbidden_header', 'Missing or invalid credentials');
     }
     const params = Object.fromEntries(

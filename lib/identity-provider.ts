@@ -111,82 +111,25 @@ const toDirectoryUser = (user: {
 export const createCognitoIdentityProvider = (
   client: CognitoIdentityProviderClient,
   config: { userPoolId: string; clientId: string },
-): IdentityProvider => ({
-  async passwordLogin(username, password) {
-    let result;
+): IdentityProvider => {
+  /** One InitiateAuth call; every way Cognito refuses the credential becomes `refused`. */
+  const initiateAuth = async (
+    flow: 'USER_PASSWORD_AUTH' | 'REFRESH_TOKEN_AUTH',
+    parameters: Record<string, string>,
+    refused: (cause: unknown) => Error,
+    rateLimited: (cause: unknown) => TooManyRequestsError,
+  ) => {
     try {
-      result = await client.send(
-        new InitiateAuthCommand({
-          AuthFlow: 'USER_PASSWORD_AUTH',
-          ClientId: config.clientId,
-          AuthParameters: { USERNAME: username, PASSWORD: password },
-        }),
-      );
+      return await client.send(new InitiateAuthCommand({ AuthFlow: flow, ClientId: config.clientId, AuthParameters: parameters }));
     } catch (error) {
       const name = awsErrorName(error);
-      if (name && CREDENTIAL_FAILURES.has(name)) throw invalidCredentials(error);
-      if (name && RATE_LIMITED.has(name)) throw new TooManyRequestsError('too_many_attempts', 'Too many sign-in attempts, try again later', { cause: error });
+      if (name && CREDENTIAL_FAILURES.has(name)) throw refused(error);
+      if (name && RATE_LIMITED.has(name)) throw rateLimited(error);
       throw error;
     }
-    if (result.ChallengeName) {
-      // The password was right, but Cognito wants more (new password, MFA) than this API offers.
-      throw new UnauthorizedError('challenge_required', `Sign-in needs a step this API does not support (${result.ChallengeName})`);
-    }
-    const tokens = toTokens(result.AuthenticationResult, true);
-    if (!tokens) throw new Error('Cognito returned no tokens');
-    return tokens;
-  },
+  };
 
-  async refresh(refreshToken) {
-    let result;
-    try {
-      result = await client.send(
-        new InitiateAuthCommand({
-          AuthFlow: 'REFRESH_TOKEN_AUTH',
-          ClientId: config.clientId,
-          AuthParameters: { REFRESH_TOKEN: refreshToken },
-        }),
-      );
-    } catch (error) {
-      const name = awsErrorName(error);
-      if (name && CREDENTIAL_FAILURES.has(name)) throw invalidRefreshToken(error);
-      if (name && RATE_LIMITED.has(name)) throw new TooManyRequestsError('too_many_requests', 'Too many requests, try again later', { cause: error });
-      throw error;
-    }
-    const tokens = toTokens(result.AuthenticationResult, false);
-    if (!tokens) throw invalidRefreshToken();
-    return tokens;
-  },
-
-  async revokeRefreshToken(refreshToken) {
-    await client.send(new RevokeTokenCommand({ ClientId: config.clientId, Token: refreshToken }));
-  },
-
-  async getUser(username) {
-    try {
-      const result = await client.send(new AdminGetUserCommand({ UserPoolId: config.userPoolId, Username: username }));
-      return toDirectoryUser(result);
-    } catch (error) {
-      if (awsErrorName(error) === 'UserNotFoundException') return undefined;
-      throw error;
-    }
-  },
-
-  async listUsers(limit, paginationToken) {
-    const result = await client.send(
-      new ListUsersCommand({
-        UserPoolId: config.userPoolId,
-        Limit: limit,
-        ...(paginationToken ? { PaginationToken: paginationToken } : {}),
-      }),
-    );
-    return {
-      users: (result.Users ?? []).map(toDirectoryUser).filter((u): u is DirectoryUser => u !== undefined),
-      ...(result.PaginationToken ? { nextToken: result.PaginationToken } : {}),
-    };
-  },
-
-  async rolesOf(username) {
+  const rolesOf = async (username: string): Promise<Role[]> => {
     const roles: Role[] = [];
     let nextToken: string | undefined;
     do {
@@ -201,28 +144,88 @@ export const createCognitoIdentityProvider = (
       nextToken = page.NextToken;
     } while (nextToken);
     return roles;
-  },
+  };
 
-  async setRoles(username, roles) {
-    const current = await this.rolesOf(username);
-    const UserPoolId = config.userPoolId;
-    for (const role of roles.filter((r) => !current.includes(r))) {
-      await client.send(new AdminAddUserToGroupCommand({ UserPoolId, Username: username, GroupName: role }));
-    }
-    for (const role of current.filter((r) => !roles.includes(r))) {
-      await client.send(new AdminRemoveUserFromGroupCommand({ UserPoolId, Username: username, GroupName: role }));
-    }
-  },
+  return {
+    async passwordLogin(username, password) {
+      const result = await initiateAuth(
+        'USER_PASSWORD_AUTH',
+        { USERNAME: username, PASSWORD: password },
+        invalidCredentials,
+        (cause) => new TooManyRequestsError('too_many_attempts', 'Too many sign-in attempts, try again later', { cause }),
+      );
+      if (result.ChallengeName) {
+        // The password was right, but Cognito wants more (new password, MFA) than this API offers.
+        throw new UnauthorizedError('challenge_required', `Sign-in needs a step this API does not support (${result.ChallengeName})`);
+      }
+      const tokens = toTokens(result.AuthenticationResult, true);
+      if (!tokens) throw new Error('Cognito returned no tokens');
+      return tokens;
+    },
 
-  async disableUser(username) {
-    await client.send(new AdminDisableUserCommand({ UserPoolId: config.userPoolId, Username: username }));
-  },
+    async refresh(refreshToken) {
+      const result = await initiateAuth(
+        'REFRESH_TOKEN_AUTH',
+        { REFRESH_TOKEN: refreshToken },
+        invalidRefreshToken,
+        (cause) => new TooManyRequestsError('too_many_requests', 'Too many requests, try again later', { cause }),
+      );
+      const tokens = toTokens(result.AuthenticationResult, false);
+      if (!tokens) throw invalidRefreshToken();
+      return tokens;
+    },
 
-  async enableUser(username) {
-    await client.send(new AdminEnableUserCommand({ UserPoolId: config.userPoolId, Username: username }));
-  },
+    async revokeRefreshToken(refreshToken) {
+      await client.send(new RevokeTokenCommand({ ClientId: config.clientId, Token: refreshToken }));
+    },
 
-  async globalSignOut(username) {
-    await client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: config.userPoolId, Username: username }));
-  },
-});
+    async getUser(username) {
+      try {
+        const result = await client.send(new AdminGetUserCommand({ UserPoolId: config.userPoolId, Username: username }));
+        return toDirectoryUser(result);
+      } catch (error) {
+        if (awsErrorName(error) === 'UserNotFoundException') return undefined;
+        throw error;
+      }
+    },
+
+    async listUsers(limit, paginationToken) {
+      const result = await client.send(
+        new ListUsersCommand({
+          UserPoolId: config.userPoolId,
+          Limit: limit,
+          ...(paginationToken ? { PaginationToken: paginationToken } : {}),
+        }),
+      );
+      return {
+        users: (result.Users ?? []).map(toDirectoryUser).filter((u): u is DirectoryUser => u !== undefined),
+        ...(result.PaginationToken ? { nextToken: result.PaginationToken } : {}),
+      };
+    },
+
+    rolesOf,
+
+    async setRoles(username, roles) {
+      const current = await rolesOf(username);
+      const UserPoolId = config.userPoolId;
+      for (const role of roles.filter((r) => !current.includes(r))) {
+        await client.send(new AdminAddUserToGroupCommand({ UserPoolId, Username: username, GroupName: role }));
+      }
+      for (const role of current.filter((r) => !roles.includes(r))) {
+        await client.send(new AdminRemoveUserFromGroupCommand({ UserPoolId, Username: username, GroupName: role }));
+      }
+    },
+
+    async disableUser(username) {
+      await client.send(new AdminDisableUserCommand({ UserPoolId: config.userPoolId, Username: username }));
+    },
+
+    async enableUser(username) {
+      await client.send(new AdminEnableUserCommand({ UserPoolId: config.userPoolId, Username: username }));
+    },
+
+    async globalSignOut(username) {
+      await client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: config.userPoolId, Username: username }));
+    },
+  };
+};

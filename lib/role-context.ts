@@ -7,6 +7,12 @@
 import { isRole, type Role } from './route-policy';
 import { UnauthorizedError } from './errors';
 
+/**
+ * serverless-offline replaces the role context with this request header's JSON; nothing on AWS
+ * does. The authorizer and every service refuse requests that carry it.
+ */
+export const OFFLINE_OVERRIDE_HEADER = 'sls-offline-authorizer-override';
+
 export const AUTH_TYPES = ['user'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
 
