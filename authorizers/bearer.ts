@@ -6,14 +6,18 @@
  * Header names are matched case-insensitively: serverless-offline keeps the client's casing
  * (`Authorization`), API Gateway lowercases them.
  */
-export type BearerFailure = 'missing_token' | 'malformed_authorization';
+import { looksLikeApiKey, parseApiKey, type ParsedApiKey } from '../lib/api-keys';
 
-export type BearerResult = { token: string } | { failure: BearerFailure };
+export type BearerFailure = 'missing_token' | 'malformed_authorization' | 'malformed_api_key';
+
+/** A JWT (a user's or a machine client's access token) or a personal API key. */
+export type BearerResult = { token: string } | { apiKey: ParsedApiKey } | { failure: BearerFailure };
 
 /** Cognito access tokens are ~1 KB; 8 KB leaves room and still bounds the work. */
 export const MAX_AUTHORIZATION_LENGTH = 8192;
 
-const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
+const BEARER = /^Bearer +(\S+)$/i;
+const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 export const headerValues = (headers: Readonly<Record<string, string | undefined>> | null | undefined, name: string): string[] => {
   const wanted = name.toLowerCase();
@@ -41,6 +45,12 @@ export const extractBearerToken = (
   if (identitySource && identitySource.length > 0 && !identitySource.includes(value)) {
     return { failure: 'malformed_authorization' };
   }
-  const match = BEARER.exec(value.trim());
-  return match?.[1] ? { token: match[1] } : { failure: 'malformed_authorization' };
+  const credential = BEARER.exec(value.trim())?.[1];
+  if (!credential) return { failure: 'malformed_authorization' };
+  if (looksLikeApiKey(credential)) {
+    // Format and checksum first: a mistyped or invented key costs no database read.
+    const apiKey = parseApiKey(credential);
+    return apiKey ? { apiKey } : { failure: 'malformed_api_key' };
+  }
+  return JWT.test(credential) ? { token: credential } : { failure: 'malformed_authorization' };
 };

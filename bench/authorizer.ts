@@ -236,8 +236,8 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
   const verifier = createAccessTokenVerifier(identityConfig());
   await withTimeout(verifier.hydrate(), 15_000, 'key set hydration');
   const ajvVerify = () => verifier.verify(token);
-  const claims = await ajvVerify();
-  if (claims.sub !== parts.sub) throw new Error('aws-jwt-verify answered other claims');
+  const verified = await ajvVerify();
+  if (verified.claims.sub !== parts.sub) throw new Error('aws-jwt-verify answered other claims');
 
   // (d) the common template: jwks-rsa (cached) + jsonwebtoken, per call.
   const jwks = jwksClient({ jwksUri: `${issuer}/.well-known/jwks.json`, cache: true, timeout: 5000 });

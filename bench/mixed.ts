@@ -8,7 +8,7 @@
  * Logout is left out (it would end the sessions the load uses). User administration is
  * called on a user that does not exist, so an admin gets 404 and nothing changes.
  */
-import { decideAccess, ROUTE_POLICY, type Role } from '../lib/route-policy';
+import { decideAccess, ROUTE_POLICY, type Principal } from '../lib/route-policy';
 
 export interface Caller {
   name: string;
@@ -16,7 +16,7 @@ export interface Caller {
   /** Sent as is instead of a bearer token. */
   authorization?: string;
   /** Undefined for callers without valid credentials. */
-  principal?: { roles: Role[]; branches: string[] };
+  principal?: Principal;
 }
 
 export interface MixedResult {
@@ -35,6 +35,7 @@ const BODIES: Record<string, () => unknown> = {
   'PUT /branches/{branchId}/products/{productId}': () => ({ quantity: Math.floor(Math.random() * 50) }),
   'POST /branches/{branchId}/products/{productId}/adjustments': () => ({ delta: 1, reason: 'load' }),
   'PUT /users/{username}/roles': () => ({ roles: ['customer'] }),
+  'POST /api-keys': () => ({ name: 'load test', scopes: ['profile:read'], expiresInDays: 1 }),
 };
 
 const SKIPPED = new Set(['POST /auth/logout', 'POST /auth/login']);
@@ -63,7 +64,7 @@ export const mixedLoad = async (options: {
   const one = async () => {
     const [route, rule] = pick(routes);
     const caller = pick(options.callers);
-    const params = { branchId: pick(['1', '2']), productId: 'espresso-beans', username: 'nobody@example.com' };
+    const params = { branchId: pick(['1', '2']), productId: 'espresso-beans', username: 'nobody@example.com', keyId: '0123456789abcdef0123' };
     const [method, template] = route.split(' ') as [string, string];
     const path = template.replace(/\{(\w+)\}/g, (_, name: keyof typeof params) => params[name]);
     const body = BODIES[route]?.();

@@ -178,7 +178,7 @@ const main = async (): Promise<number> => {
     const callers: Caller[] = [{ name: 'anonymous' }, { name: 'garbage', authorization: 'Bearer not.a.token' }];
     for (const user of settings.users) {
       const userToken = user === manager ? token : await login(stack.gatewayUrl, user.username, user.password);
-      callers.push({ name: user.roles.join('+'), token: userToken, principal: { roles: user.roles, branches: user.branches } });
+      callers.push({ name: user.roles.join('+'), token: userToken, principal: { authType: 'user', roles: user.roles, branches: user.branches, scopes: [] } });
       const [h, p, sig] = userToken.split('.') as [string, string, string];
       const original = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
       // Always a change under the old signature: admin rights and a longer life.

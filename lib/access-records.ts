@@ -5,12 +5,20 @@
  * `lib/dynamodb-lite.ts` is the authorizer's own small reader.
  */
 
+import { APIKEY, secretMatches, toApiKey, type ApiKeyRecord } from './api-keys';
+import { isRole, type Role } from './route-policy';
+
 export type UserRevocationReason = 'signed_out' | 'roles_changed' | 'disabled';
 
 export interface UserRecord {
   sub: string;
   username: string;
   branches: string[];
+  /**
+   * The user's roles as the gateway last saw them (at login, key creation, or a role change
+   * through the gateway). API keys act with these; users' own tokens carry their groups.
+   */
+  roles?: Role[];
   disabled?: boolean;
   /** Epoch seconds: every token with `iat` at or before it is refused. */
   notBefore?: number;
@@ -40,10 +48,18 @@ export interface AccessSnapshot {
   session?: SessionRecord;
 }
 
+export interface ApiKeySnapshot {
+  key?: ApiKeyRecord;
+  /** The key's owner's record. */
+  owner?: UserRecord;
+}
+
 /** What the authorizer reads per decision. */
 export interface SnapshotReader {
   /** One round trip: the user's record and the session's state. */
   snapshot(sub: string, sessionId: string): Promise<AccessSnapshot>;
+  /** An API key's record, then its owner's (two round trips: the second needs the first). */
+  apiKey(keyId: string): Promise<ApiKeySnapshot>;
 }
 
 export const USER = 'user#';
@@ -72,6 +88,7 @@ export const toUser = (item: Item | undefined): UserRecord | undefined => {
     sub: item.sub,
     username: item.username,
     branches: stringList(item.branches),
+    ...(item.roles instanceof Set || Array.isArray(item.roles) ? { roles: stringList(item.roles).filter(isRole) } : {}),
     ...(item.disabled === true ? { disabled: true } : {}),
     ...(typeof item.notBefore === 'number' ? { notBefore: item.notBefore } : {}),
     ...(typeof item.notBeforeReason === 'string' && REVOCATION_REASONS.includes(item.notBeforeReason)
@@ -118,6 +135,43 @@ export const revocationReason = (snapshot: AccessSnapshot, issuedAt: number): Re
   return undefined;
 };
 
+/** The API key read: the key's record, then, if there is one, its owner's. */
+export const readApiKey = async (read: (pk: string) => Promise<Item | undefined>, keyId: string): Promise<ApiKeySnapshot> => {
+  const key = toApiKey(await read(APIKEY + keyId));
+  if (!key) return {};
+  const owner = toUser(await read(USER + key.owner));
+  return owner ? { key, owner } : { key };
+};
+
+export type ApiKeyRefusal =
+  | 'unknown_api_key'
+  | 'bad_api_key_secret'
+  | 'api_key_revoked'
+  | 'api_key_expired'
+  | 'owner_unknown'
+  | 'user_disabled'
+  | 'user_signed_out';
+
+/**
+ * Why an API key is refused, if it is. The secret is checked before anything about the key is
+ * revealed; then the key's own state; then its owner's, which the key follows: a disabled
+ * owner, or one who signed out everywhere after the key was made, takes the key down too. A
+ * role change does not: the key keeps working with the owner's new, current roles.
+ */
+export const apiKeyRefusal = (snapshot: ApiKeySnapshot, secret: string, now: number = nowSeconds()): ApiKeyRefusal | undefined => {
+  const { key, owner } = snapshot;
+  if (!key) return 'unknown_api_key';
+  if (!secretMatches(secret, key.secretHash)) return 'bad_api_key_secret';
+  if (key.revokedAt !== undefined) return 'api_key_revoked';
+  if (key.expiresAt <= now) return 'api_key_expired';
+  if (!owner) return 'owner_unknown';
+  if (owner.disabled) return 'user_disabled';
+  if (owner.notBefore !== undefined && key.createdAt <= owner.notBefore && owner.notBeforeReason !== 'roles_changed') {
+    return owner.notBeforeReason === 'disabled' ? 'user_disabled' : 'user_signed_out';
+  }
+  return undefined;
+};
+
 /**
  * An optional, bounded cache of the authorizer's snapshot read (`REVOCATION_CACHE_SECONDS`).
  * A revocation can then take up to `ttlSeconds` to reach a warm container that cached the
@@ -128,18 +182,19 @@ export const withSnapshotCache = <T extends SnapshotReader>(store: T, options: {
   const ttlMs = options.ttlSeconds * 1000;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
-  const cache = new Map<string, { at: number; value: AccessSnapshot }>();
+  const cache = new Map<string, { at: number; value: unknown }>();
+  const cached = async <V>(key: string, read: () => Promise<V>): Promise<V> => {
+    const hit = cache.get(key);
+    if (hit && now() - hit.at < ttlMs) return hit.value as V;
+    const value = await read();
+    cache.delete(key);
+    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
+    cache.set(key, { at: now(), value });
+    return value;
+  };
   return {
     ...store,
-    async snapshot(sub, sessionId) {
-      const key = `${sub}\u0000${sessionId}`;
-      const hit = cache.get(key);
-      if (hit && now() - hit.at < ttlMs) return hit.value;
-      const value = await store.snapshot(sub, sessionId);
-      cache.delete(key);
-      if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
-      cache.set(key, { at: now(), value });
-      return value;
-    },
+    snapshot: (sub, sessionId) => cached(`s\u0000${sub}\u0000${sessionId}`, () => store.snapshot(sub, sessionId)),
+    apiKey: (keyId) => cached(`k\u0000${keyId}`, () => store.apiKey(keyId)),
   };
 };

@@ -9,6 +9,9 @@
  *                     access tokens of one login where the issuer gives each refreshed token a
  *                     new `jti` and no `origin_jti` (cognito-local).
  * - `refresh#<hash>`  SHA-256 of a refresh token issued at login → its session.
+ * - `apikey#<id>`     a personal API key: owner, name, scopes, SHA-256 of the secret, expiry,
+ *                     `revokedAt` once deleted. The owner's `user#` record lists the ids of
+ *                     their live keys (`apiKeys`), which bounds how many they may hold.
  *
  * Records that end carry `expiresAt` (epoch seconds), the table's TTL attribute on AWS. Where
  * TTL does not run (dynalite), expired records are ignored in code.
@@ -18,6 +21,8 @@
  * the very next request); their types and the revocation rule live in `lib/access-records.ts`.
  */
 import { createHash } from 'node:crypto';
+import { APIKEY, toApiKey, type ApiKeyRecord } from './api-keys';
+import type { Role } from './route-policy';
 import {
   BatchGetCommand,
   GetCommand,
@@ -31,7 +36,9 @@ import {
   SESSION,
   USER,
   live,
+  readApiKey,
   nowSeconds,
+  stringList,
   snapshotFromItems,
   toSession,
   toUser,
@@ -44,6 +51,14 @@ import {
 } from './access-records';
 
 export * from './access-records';
+
+/** The owner already holds the most live keys allowed. */
+export class TooManyApiKeysError extends Error {
+  constructor(readonly limit: number) {
+    super(`At most ${limit} live API keys per user`);
+    this.name = 'TooManyApiKeysError';
+  }
+}
 
 /** The session was ended before this call (logout): refuse, never re-open it. */
 export class SessionRevokedError extends Error {
@@ -62,7 +77,25 @@ export interface AccessStore extends SnapshotReader {
    * Refuse every token of the user issued up to now, for `reason`; `disabled` also marks the
    * account disabled (true) or enabled again (false, old tokens stay refused).
    */
-  revokeUserTokens(input: { sub: string; username: string; reason: UserRevocationReason; disabled?: boolean }): Promise<UserRecord>;
+  revokeUserTokens(input: {
+    sub: string;
+    username: string;
+    reason: UserRevocationReason;
+    disabled?: boolean;
+    /** The user's roles from now on, as API keys will see them. */
+    roles?: readonly Role[];
+  }): Promise<UserRecord>;
+  /** Record the user's current roles (from Cognito's groups) for their API keys. */
+  syncRoles(input: { sub: string; username: string; roles: readonly Role[] }): Promise<void>;
+  /**
+   * Store a new key and list it under its owner, whose current roles are recorded with it.
+   * Fails with `TooManyApiKeysError` when the owner already lists `maxLive` keys.
+   */
+  createApiKey(input: { key: ApiKeyRecord; ownerRoles: readonly Role[]; maxLive: number }): Promise<void>;
+  /** The owner's live keys (neither revoked nor expired), newest first; drops dead ids from the list. */
+  listApiKeys(owner: string): Promise<ApiKeyRecord[]>;
+  /** Revoke one of the owner's live keys; false when the owner has no such live key. */
+  revokeApiKey(input: { owner: string; keyId: string }): Promise<boolean>;
   setDisabled(input: { sub: string; username: string; disabled: false }): Promise<void>;
   /** Remember which session a refresh token belongs to. */
   recordLogin(input: { sessionId: string; sub: string; refreshToken: string; issuedAt: number; expiresAt: number }): Promise<void>;
@@ -139,10 +172,12 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
     }
   };
 
-  return {
+  const store: AccessStore = {
     async snapshot(sub, sessionId) {
       return snapshotFromItems(await batchGet([USER + sub, SESSION + sessionId]), sub, sessionId);
     },
+
+    apiKey: (keyId) => readApiKey(getItem, keyId),
 
     async getUser(sub) {
       return toUser(await getItem(USER + sub));
@@ -172,7 +207,7 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
       );
     },
 
-    async revokeUserTokens({ sub, username, reason, disabled }) {
+    async revokeUserTokens({ sub, username, reason, disabled, roles }) {
       const result = await client.send(
         new UpdateCommand({
           TableName: tableName,
@@ -180,8 +215,9 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
           UpdateExpression:
             'SET #sub = :sub, username = if_not_exists(username, :username), branches = if_not_exists(branches, :none), ' +
             'notBefore = :now, notBeforeReason = :reason' +
-            (disabled === undefined ? '' : ', disabled = :disabled'),
-          ExpressionAttributeNames: { '#sub': 'sub' },
+            (disabled === undefined ? '' : ', disabled = :disabled') +
+            (roles === undefined ? '' : ', #roles = :roles'),
+          ExpressionAttributeNames: { '#sub': 'sub', ...(roles === undefined ? {} : { '#roles': 'roles' }) },
           ExpressionAttributeValues: {
             ':sub': sub,
             ':username': username,
@@ -189,11 +225,132 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
             ':now': nowSeconds(),
             ':reason': reason,
             ...(disabled === undefined ? {} : { ':disabled': disabled }),
+            ...(roles === undefined ? {} : { ':roles': [...roles] }),
           },
           ReturnValues: 'ALL_NEW',
         }),
       );
       return toUser(result.Attributes)!;
+    },
+
+    async syncRoles({ sub, username, roles }) {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: USER + sub },
+          UpdateExpression: 'SET #sub = :sub, username = if_not_exists(username, :username), branches = if_not_exists(branches, :none), #roles = :roles',
+          ExpressionAttributeNames: { '#sub': 'sub', '#roles': 'roles' },
+          ExpressionAttributeValues: { ':sub': sub, ':username': username, ':none': [], ':roles': [...roles] },
+        }),
+      );
+    },
+
+    async createApiKey({ key, ownerRoles, maxLive }) {
+      const list = () =>
+        client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: USER + key.owner },
+            UpdateExpression:
+              'SET #sub = :sub, username = if_not_exists(username, :username), branches = if_not_exists(branches, :none), #roles = :roles ' +
+              'ADD apiKeys :id',
+            // Atomic with the count: two concurrent creations cannot both take the last slot.
+            ConditionExpression: 'attribute_not_exists(apiKeys) OR size(apiKeys) < :max',
+            ExpressionAttributeNames: { '#sub': 'sub', '#roles': 'roles' },
+            ExpressionAttributeValues: {
+              ':sub': key.owner,
+              ':username': key.ownerUsername,
+              ':none': [],
+              ':roles': [...ownerRoles],
+              ':id': new Set([key.id]),
+              ':max': maxLive,
+            },
+          }),
+        );
+      try {
+        await list();
+      } catch (error) {
+        if (awsErrorName(error) !== 'ConditionalCheckFailedException') throw error;
+        // The list may hold keys that expired or were never completed: drop them and try once more.
+        await store.listApiKeys(key.owner);
+        try {
+          await list();
+        } catch (retryError) {
+          if (awsErrorName(retryError) === 'ConditionalCheckFailedException') throw new TooManyApiKeysError(maxLive);
+          throw retryError;
+        }
+      }
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            pk: APIKEY + key.id,
+            owner: key.owner,
+            ownerUsername: key.ownerUsername,
+            name: key.name,
+            scopes: [...key.scopes],
+            secretHash: key.secretHash,
+            createdAt: key.createdAt,
+            expiresAt: key.expiresAt,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    },
+
+    async listApiKeys(owner) {
+      const item = await getItem(USER + owner);
+      const ids = stringList(item?.apiKeys);
+      if (ids.length === 0) return [];
+      const items = await batchGet(ids.map((id) => APIKEY + id));
+      const now = nowSeconds();
+      const keys: ApiKeyRecord[] = [];
+      const dead: string[] = [];
+      for (const id of ids) {
+        const key = toApiKey(items.get(APIKEY + id));
+        if (key && key.owner === owner && key.revokedAt === undefined && key.expiresAt > now) keys.push(key);
+        else dead.push(id);
+      }
+      if (dead.length > 0) {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: USER + owner },
+            UpdateExpression: 'DELETE apiKeys :dead',
+            ExpressionAttributeValues: { ':dead': new Set(dead) },
+          }),
+        );
+      }
+      return keys.sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id));
+    },
+
+    async revokeApiKey({ owner, keyId }) {
+      const now = nowSeconds();
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: APIKEY + keyId },
+            // The record stays until it expires, so the key is refused as revoked, not unknown.
+            UpdateExpression: 'SET revokedAt = :now',
+            ConditionExpression: 'attribute_exists(pk) AND #owner = :owner AND attribute_not_exists(revokedAt) AND expiresAt > :now',
+            ExpressionAttributeNames: { '#owner': 'owner' },
+            ExpressionAttributeValues: { ':now': now, ':owner': owner },
+          }),
+        );
+      } catch (error) {
+        if (awsErrorName(error) === 'ConditionalCheckFailedException') return false;
+        throw error;
+      }
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: USER + owner },
+          UpdateExpression: 'DELETE apiKeys :id',
+          ExpressionAttributeValues: { ':id': new Set([keyId]) },
+        }),
+      );
+      return true;
     },
 
     async setDisabled({ sub, username, disabled }) {
@@ -272,5 +429,5 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
       await Promise.all(others.map((child) => revokeKeepingExpiry(child, sub, expiresAt, revokedAt)));
     },
   };
+  return store;
 };
-

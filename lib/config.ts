@@ -7,6 +7,7 @@
  * empty variable takes the documented default.
  */
 import { ConfigurationError } from './errors';
+import { isRole, type Role } from './route-policy';
 
 type Env = Record<string, string | undefined>;
 
@@ -55,7 +56,61 @@ export interface IdentityConfig {
   cognitoEndpoint?: string;
   /** Upper bound for fetching the key set, in ms. */
   jwksTimeoutMs: number;
+  /** The Cognito resource server whose scopes machine clients carry (`<id>/inventory:read`). */
+  resourceServerId: string;
+  /** App clients allowed the client-credentials grant, and what each may reach. */
+  machineClients: MachineClientConfig[];
 }
+
+/**
+ * A machine client (client-credentials app client). Its token's scopes decide which routes it
+ * may call; it has no roles and no branches unless given here.
+ */
+export interface MachineClientConfig {
+  clientId: string;
+  /** Shown in the audit log and `/users/me`; defaults to the client id. */
+  name: string;
+  roles: Role[];
+  branches: string[];
+}
+
+const CLIENT_ID = /^[\w+]{1,128}$/;
+const BRANCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * `MACHINE_CLIENTS`: a JSON array of `{"clientId", "name"?, "roles"?, "branches"?}`; unset or
+ * empty means no machine clients. Anything malformed stops the function at start-up.
+ */
+const machineClients = (env: Env, userClientId: string): MachineClientConfig[] => {
+  const raw = value(env, 'MACHINE_CLIENTS');
+  if (raw === undefined) return [];
+  const fail = (why: string): never => {
+    throw new ConfigurationError(`MACHINE_CLIENTS ${why}`);
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return fail('must be a JSON array');
+  }
+  if (!Array.isArray(parsed)) return fail('must be a JSON array');
+  const seen = new Set<string>();
+  return parsed.map((entry: unknown, index) => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return fail(`[${index}] must be an object`);
+    const { clientId, name, roles = [], branches = [], ...rest } = entry as Record<string, unknown>;
+    if (Object.keys(rest).length > 0) fail(`[${index}] has unknown fields ${Object.keys(rest).join(', ')}`);
+    if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) return fail(`[${index}].clientId must be an app client id`);
+    if (clientId === userClientId) fail(`[${index}].clientId must not be the users' app client (COGNITO_CLIENT_ID)`);
+    if (seen.has(clientId)) fail(`[${index}].clientId repeats ${clientId}`);
+    seen.add(clientId);
+    if (name !== undefined && (typeof name !== 'string' || name.trim() === '' || name.length > 64)) fail(`[${index}].name must be 1-64 characters`);
+    if (!Array.isArray(roles) || !roles.every(isRole)) return fail(`[${index}].roles must be a list of roles`);
+    if (!Array.isArray(branches) || !branches.every((b) => typeof b === 'string' && BRANCH_ID.test(b))) {
+      return fail(`[${index}].branches must be a list of branch ids`);
+    }
+    return { clientId, name: typeof name === 'string' ? name.trim() : clientId, roles: [...roles], branches: [...branches] as string[] };
+  });
+};
 
 export interface DataConfig {
   region: string;
@@ -79,14 +134,21 @@ export const identityConfig = (env: Env = process.env): IdentityConfig => {
   const awsRegion = region(env);
   const issuer = url(env, 'COGNITO_ISSUER') ?? `https://cognito-idp.${awsRegion}.amazonaws.com/${userPoolId}`;
   const cognitoEndpoint = url(env, 'COGNITO_ENDPOINT');
+  const clientId = required(env, 'COGNITO_CLIENT_ID');
+  const resourceServerId = value(env, 'RESOURCE_SERVER_ID') ?? 'gateway';
+  if (/\s/.test(resourceServerId) || resourceServerId.length > 256) {
+    throw new ConfigurationError(`RESOURCE_SERVER_ID must be Cognito's resource server identifier (no spaces), got "${resourceServerId}"`);
+  }
   return {
     region: awsRegion,
     userPoolId,
-    clientId: required(env, 'COGNITO_CLIENT_ID'),
+    clientId,
     issuer,
     jwksUri: url(env, 'COGNITO_JWKS_URI') ?? `${issuer}/.well-known/jwks.json`,
     ...(cognitoEndpoint ? { cognitoEndpoint } : {}),
     jwksTimeoutMs: integer(env, 'JWKS_TIMEOUT_MS', 3000, 100, 10000),
+    resourceServerId,
+    machineClients: machineClients(env, clientId),
   };
 };
 
@@ -121,6 +183,9 @@ export interface AuthorizerConfig {
   unauthenticatedResponse: 'error' | 'deny';
   /** Seconds a warm authorizer may reuse its read of the access records; 0 = never. */
   revocationCacheSeconds: number;
+  /** As in `IdentityConfig`: which machine clients exist and the prefix of their scopes. */
+  resourceServerId: string;
+  machineClients: MachineClientConfig[];
 }
 
 export const authorizerConfig = (env: Env = process.env): AuthorizerConfig => {
@@ -128,5 +193,11 @@ export const authorizerConfig = (env: Env = process.env): AuthorizerConfig => {
   if (mode !== 'error' && mode !== 'deny') {
     throw new ConfigurationError(`AUTHORIZER_UNAUTHENTICATED_RESPONSE must be "error" or "deny", got "${mode}"`);
   }
-  return { unauthenticatedResponse: mode, revocationCacheSeconds: integer(env, 'REVOCATION_CACHE_SECONDS', 0, 0, 300) };
+  const { resourceServerId, machineClients } = identityConfig(env);
+  return {
+    unauthenticatedResponse: mode,
+    revocationCacheSeconds: integer(env, 'REVOCATION_CACHE_SECONDS', 0, 0, 300),
+    resourceServerId,
+    machineClients,
+  };
 };

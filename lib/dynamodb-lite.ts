@@ -15,7 +15,7 @@ import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { DataConfig } from './config';
-import { SESSION, USER, snapshotFromItems, type Item, type SnapshotReader } from './access-records';
+import { SESSION, USER, readApiKey, snapshotFromItems, type Item, type SnapshotReader } from './access-records';
 
 export interface Credentials {
   accessKeyId: string;
@@ -201,4 +201,5 @@ export const createLiteSnapshotReader = (reader: BatchGetReader, table: string):
   async snapshot(sub, sessionId) {
     return snapshotFromItems(await reader.batchGet(table, [USER + sub, SESSION + sessionId]), sub, sessionId);
   },
+  apiKey: (keyId) => readApiKey(async (pk) => (await reader.batchGet(table, [pk])).get(pk), keyId),
 });

@@ -33,6 +33,7 @@ import {
 import http from 'node:http';
 import https from 'node:https';
 import type { IdentityConfig } from './config';
+import { isScope, type Scope } from './route-policy';
 
 /** The claims of a Cognito access token the gateway relies on, after verification. */
 export interface AccessTokenClaims {
@@ -48,15 +49,35 @@ export interface AccessTokenClaims {
   iat: number;
 }
 
+/**
+ * The claims of a client-credentials access token (a machine client's): no user, so no
+ * `username`, no groups, and `sub` is the client id.
+ */
+export interface MachineTokenClaims {
+  sub: string;
+  client_id: string;
+  token_use: 'access';
+  jti: string;
+  scope: string;
+  exp: number;
+  iat: number;
+}
+
+/** A verified token: a user's (issued to the users' app client) or a machine client's. */
+export type VerifiedToken = { kind: 'user'; claims: AccessTokenClaims } | { kind: 'client'; claims: MachineTokenClaims };
+
 export interface AccessTokenVerifier {
-  /** Resolves with the verified claims or rejects; see `verificationFailureReason`. */
-  verify(token: string): Promise<AccessTokenClaims>;
+  /** Resolves with the verified token or rejects; see `verificationFailureReason`. */
+  verify(token: string): Promise<VerifiedToken>;
   /** Load the key set now (cold start) instead of at the first request. */
   hydrate(): Promise<void>;
 }
 
 /** A token that passed the signature check but lacks something the gateway requires. */
 export class MissingClaimError extends JwtBaseError {}
+
+/** A token that passed the signature check but carries a claim that contradicts its kind. */
+export class ContradictoryClaimError extends JwtBaseError {}
 
 /** Key sets are a few KB; refuse to buffer anything absurd. */
 const MAX_JWKS_BYTES = 512 * 1024;
@@ -105,14 +126,24 @@ export class TimeoutFetcher implements Fetcher {
 
 const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 
-const assertGatewayClaims = (header: { alg?: unknown }, payload: JwtPayload): void => {
+const assertGatewayClaims = (header: { alg?: unknown }, payload: JwtPayload, userClientId: string): void => {
   // Cognito signs with RS256 only; refuse anything else even if the key would verify it.
   if (header.alg !== 'RS256') throw new JwtInvalidSignatureAlgorithmError('Unexpected signature algorithm', header.alg as string, 'RS256');
   if (typeof payload.exp !== 'number') throw new MissingClaimError('Token has no exp claim');
   if (typeof payload.iat !== 'number') throw new MissingClaimError('Token has no iat claim');
-  for (const claim of ['sub', 'username', 'jti'] as const) {
+  for (const claim of ['sub', 'jti'] as const) {
     if (!isNonEmptyString(payload[claim])) throw new MissingClaimError(`Token has no ${claim} claim`);
   }
+  if (payload.client_id !== userClientId) {
+    // A machine client's client-credentials token is about no user, so it must not name one.
+    if (payload.username !== undefined || payload['cognito:groups'] !== undefined || payload.origin_jti !== undefined) {
+      throw new ContradictoryClaimError('A machine client token names a user');
+    }
+    if (payload.sub !== payload.client_id) throw new ContradictoryClaimError('A machine client token has a sub other than its client');
+    if (!isNonEmptyString(payload.scope)) throw new MissingClaimError('Token has no scope claim');
+    return;
+  }
+  if (!isNonEmptyString(payload.username)) throw new MissingClaimError('Token has no username claim');
   const groups = payload['cognito:groups'];
   if (groups !== undefined && !(Array.isArray(groups) && groups.every(isNonEmptyString))) {
     throw new MissingClaimError('cognito:groups is not a list of strings');
@@ -122,8 +153,24 @@ const assertGatewayClaims = (header: { alg?: unknown }, payload: JwtPayload): vo
   }
 };
 
+/**
+ * The gateway's scopes in a machine token's `scope` claim: those with the resource server's
+ * prefix (`<id>/inventory:read`) that name a scope of the route policy. Everything else
+ * (other resource servers, OpenID scopes, unknown names) grants nothing.
+ */
+export const gatewayScopes = (scopeClaim: string | undefined, resourceServerId: string): Scope[] => {
+  const prefix = `${resourceServerId}/`;
+  const scopes = new Set<Scope>();
+  for (const entry of (scopeClaim ?? '').split(' ')) {
+    if (!entry.startsWith(prefix)) continue;
+    const scope = entry.slice(prefix.length);
+    if (isScope(scope)) scopes.add(scope);
+  }
+  return [...scopes];
+};
+
 export const createAccessTokenVerifier = (
-  config: IdentityConfig,
+  config: Pick<IdentityConfig, 'issuer' | 'jwksUri' | 'clientId' | 'jwksTimeoutMs' | 'machineClients'>,
   props?: { fetcher?: Fetcher; penaltyBoxSeconds?: number },
 ): AccessTokenVerifier => {
   const jwksCache = new SimpleJwksCache({
@@ -131,20 +178,27 @@ export const createAccessTokenVerifier = (
     // After a failed key lookup (unknown kid, issuer down), further lookups fail fast for a while.
     penaltyBox: new SimplePenaltyBox({ waitSeconds: props?.penaltyBoxSeconds ?? 10 }),
   });
+  // The users' app client and every configured machine client; any other client_id is refused.
+  const clientIds = [config.clientId, ...config.machineClients.map((client) => client.clientId)];
   const verifier = JwtVerifier.create(
     {
       issuer: config.issuer,
       jwksUri: config.jwksUri,
       audience: null, // Cognito access tokens carry client_id, not aud; checked below.
       customJwtCheck: ({ header, payload }) => {
-        validateCognitoJwtFields(payload, { tokenUse: 'access', clientId: config.clientId });
-        assertGatewayClaims(header, payload);
+        validateCognitoJwtFields(payload, { tokenUse: 'access', clientId: clientIds });
+        assertGatewayClaims(header, payload, config.clientId);
       },
     },
     { jwksCache },
   );
   return {
-    verify: async (token) => (await verifier.verify(token)) as unknown as AccessTokenClaims,
+    verify: async (token) => {
+      const payload = await verifier.verify(token);
+      return payload.client_id === config.clientId
+        ? { kind: 'user', claims: payload as unknown as AccessTokenClaims }
+        : { kind: 'client', claims: payload as unknown as MachineTokenClaims };
+    },
     hydrate: () => verifier.hydrate(),
   };
 };
@@ -171,6 +225,7 @@ export const verificationFailureReason = (error: unknown): TokenFailureReason =>
   if (error instanceof CognitoJwtInvalidClientIdError) return 'wrong_client';
   if (error instanceof JwtInvalidIssuerError) return 'wrong_issuer';
   if (error instanceof MissingClaimError) return 'missing_claim';
+  if (error instanceof ContradictoryClaimError) return 'invalid_claim';
   if (error instanceof JwtInvalidSignatureError) return 'bad_signature';
   if (error instanceof JwtInvalidSignatureAlgorithmError) return 'bad_algorithm';
   if (error instanceof KidNotFoundInJwksError || error instanceof JwtWithoutValidKidError) return 'unknown_key';

@@ -4,8 +4,10 @@
  * from `event.requestContext.authorizer.lambda` and nothing else. Offline, serverless-offline
  * also fills `authorizer.jwt.claims` with an *unverified* decode of the token: never read it.
  */
-import { isRole, type Role } from './route-policy';
-import { UnauthorizedError } from './errors';
+import { AUTH_TYPES, isRole, isScope, type AuthType, type Role, type Scope } from './route-policy';
+import { ForbiddenError, UnauthorizedError } from './errors';
+
+export { AUTH_TYPES, type AuthType };
 
 /**
  * serverless-offline replaces the role context with this request header's JSON; nothing on AWS
@@ -13,30 +15,56 @@ import { UnauthorizedError } from './errors';
  */
 export const OFFLINE_OVERRIDE_HEADER = 'sls-offline-authorizer-override';
 
-export const AUTH_TYPES = ['user'] as const;
-export type AuthType = (typeof AUTH_TYPES)[number];
-
 export interface RoleContext {
-  /** How the caller authenticated. */
+  /** How the caller authenticated: a user's token, a personal API key, a machine client. */
   authType: AuthType;
+  /** The user (for an API key: its owner); for a machine client, its client id. */
   sub: string;
+  /** The user's username (for an API key: its owner's); for a machine client, its client id. */
   username: string;
   roles: Role[];
-  /** Branches the caller manages (from the gateway's user records, never from the request). */
+  /** Branches the caller manages (from the gateway's records or configuration, never from the request). */
   branches: string[];
-  scopes: string[];
-  /** The app client the token was issued to. */
-  clientId: string;
-  /** The session the token belongs to: `origin_jti` on AWS, `jti` where the issuer has none. */
-  sessionId: string;
-  /** The token's own `jti`. */
-  tokenId: string;
-  /** Token expiry, epoch seconds. */
+  /** What an API key or machine client may do; empty for users' own tokens. */
+  scopes: Scope[];
+  /** The app client the token was issued to (users and machine clients). */
+  clientId?: string;
+  /** The API key used (its public id, never its secret). */
+  keyId?: string;
+  /** A user token's session: `origin_jti` on AWS, `jti` where the issuer has none. */
+  sessionId?: string;
+  /** The token's own `jti` (users and machine clients). */
+  tokenId?: string;
+  /** When the credential stops working, epoch seconds. */
   expiresAt: number;
 }
 
+/** A user's own token: the fields only it carries are present. */
+export type UserRoleContext = RoleContext & { authType: 'user'; clientId: string; sessionId: string; tokenId: string };
+
+export const isUserContext = (context: RoleContext): context is UserRoleContext => context.authType === 'user';
+
+/**
+ * For routes that act on the caller's own sign-in (logout, managing keys): an API key or a
+ * machine client is refused. The route policy already refuses them (no scope); this narrows
+ * the type and is the service's own check.
+ */
+export const requireUserContext = (context: RoleContext): UserRoleContext => {
+  if (!isUserContext(context)) {
+    throw new ForbiddenError('user_token_required', 'This needs a signed-in user, not an API key or a machine client');
+  }
+  return context;
+};
+
 const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 const isTextList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isText);
+
+/** Which optional fields each kind of caller must carry. */
+const REQUIRED: Record<AuthType, readonly ('clientId' | 'keyId' | 'sessionId' | 'tokenId')[]> = {
+  user: ['clientId', 'sessionId', 'tokenId'],
+  api_key: ['keyId'],
+  client: ['clientId', 'tokenId'],
+};
 
 /**
  * Validated by hand rather than with a schema library: this module is part of the authorizer's
@@ -46,26 +74,36 @@ const parseRoleContext = (value: unknown): RoleContext | undefined => {
   if (typeof value !== 'object' || value === null) return undefined;
   const c = value as Record<string, unknown>;
   if (!(AUTH_TYPES as readonly unknown[]).includes(c.authType)) return undefined;
-  if (!isText(c.sub) || !isText(c.username) || !isText(c.clientId) || !isText(c.sessionId) || !isText(c.tokenId)) return undefined;
+  const authType = c.authType as AuthType;
+  if (!isText(c.sub) || !isText(c.username)) return undefined;
   if (!Array.isArray(c.roles) || !c.roles.every(isRole)) return undefined;
-  if (!isTextList(c.branches) || !Array.isArray(c.scopes) || !c.scopes.every((s) => typeof s === 'string')) return undefined;
+  if (!isTextList(c.branches) || !Array.isArray(c.scopes) || !c.scopes.every(isScope)) return undefined;
   if (typeof c.expiresAt !== 'number' || !Number.isInteger(c.expiresAt) || c.expiresAt <= 0) return undefined;
+  const optional: Partial<Record<'clientId' | 'keyId' | 'sessionId' | 'tokenId', string>> = {};
+  for (const field of ['clientId', 'keyId', 'sessionId', 'tokenId'] as const) {
+    if (c[field] === undefined) continue;
+    if (!isText(c[field])) return undefined;
+    optional[field] = c[field];
+  }
+  if (!REQUIRED[authType].every((field) => optional[field] !== undefined)) return undefined;
   return {
-    authType: c.authType as AuthType,
+    authType,
     sub: c.sub,
     username: c.username,
     roles: [...c.roles],
     branches: [...c.branches],
-    scopes: [...(c.scopes as string[])],
-    clientId: c.clientId,
-    sessionId: c.sessionId,
-    tokenId: c.tokenId,
+    scopes: [...(c.scopes as Scope[])],
+    ...optional,
     expiresAt: c.expiresAt,
   };
 };
 
 /** The authorizer's `context`: plain JSON values (HTTP API simple responses allow arrays). */
-export const toAuthorizerContext = (context: RoleContext): Record<string, unknown> => ({ ...context });
+export const toAuthorizerContext = (context: RoleContext): Record<string, unknown> => {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(context)) if (value !== undefined) out[key] = value;
+  return out;
+};
 
 /**
  * Read and validate the role context of an event. A missing or malformed context means the

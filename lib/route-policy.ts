@@ -9,8 +9,25 @@ export type Role = (typeof ROLES)[number];
 
 export const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 
+/**
+ * What a delegated caller may do: an API key holds the scopes its owner chose, a machine client
+ * the scopes its app client was granted. On the wire (Cognito's `scope` claim) they carry the
+ * resource server's prefix: `<resource server id>/inventory:read`.
+ */
+export const SCOPES = ['profile:read', 'catalog:write', 'inventory:read', 'inventory:write', 'users:read'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export const isScope = (value: unknown): value is Scope => typeof value === 'string' && (SCOPES as readonly string[]).includes(value);
+
+/**
+ * How a caller authenticated: a user's own access token, a personal API key (acting for its
+ * owner), or a machine client's client-credentials token.
+ */
+export const AUTH_TYPES = ['user', 'api_key', 'client'] as const;
+export type AuthType = (typeof AUTH_TYPES)[number];
+
 /** The Lambda function (key under `functions:` in serverless.yml) that serves a route. */
-export type ServiceName = 'health' | 'auth' | 'catalog' | 'users' | 'inventory';
+export type ServiceName = 'health' | 'auth' | 'catalog' | 'users' | 'inventory' | 'keys';
 
 export type Access =
   /** Anyone, no credentials: the route has no authorizer. */
@@ -28,6 +45,11 @@ export type Access =
 export interface RouteRule {
   service: ServiceName;
   access: Access;
+  /**
+   * The scope that lets API keys and machine clients call the route. A protected route without
+   * one is for users' own tokens only (managing keys, logging out, changing users).
+   */
+  scope?: Scope;
 }
 
 const PUBLIC: Access = { kind: 'public' };
@@ -43,15 +65,18 @@ export const ROUTE_POLICY = {
   'POST /auth/logout': { service: 'auth', access: SIGNED_IN },
   'GET /products': { service: 'catalog', access: PUBLIC },
   'GET /products/{productId}': { service: 'catalog', access: PUBLIC },
-  'POST /products': { service: 'catalog', access: ADMIN },
-  'GET /users/me': { service: 'users', access: SIGNED_IN },
-  'GET /users': { service: 'users', access: ADMIN },
+  'POST /products': { service: 'catalog', access: ADMIN, scope: 'catalog:write' },
+  'GET /users/me': { service: 'users', access: SIGNED_IN, scope: 'profile:read' },
+  'GET /users': { service: 'users', access: ADMIN, scope: 'users:read' },
   'POST /users/{username}/disable': { service: 'users', access: ADMIN },
   'POST /users/{username}/enable': { service: 'users', access: ADMIN },
   'PUT /users/{username}/roles': { service: 'users', access: ADMIN },
-  'GET /branches/{branchId}/products': { service: 'inventory', access: BRANCH_STAFF },
-  'PUT /branches/{branchId}/products/{productId}': { service: 'inventory', access: BRANCH_STAFF },
-  'POST /branches/{branchId}/products/{productId}/adjustments': { service: 'inventory', access: BRANCH_STAFF },
+  'GET /branches/{branchId}/products': { service: 'inventory', access: BRANCH_STAFF, scope: 'inventory:read' },
+  'PUT /branches/{branchId}/products/{productId}': { service: 'inventory', access: BRANCH_STAFF, scope: 'inventory:write' },
+  'POST /branches/{branchId}/products/{productId}/adjustments': { service: 'inventory', access: BRANCH_STAFF, scope: 'inventory:write' },
+  'POST /api-keys': { service: 'keys', access: SIGNED_IN },
+  'GET /api-keys': { service: 'keys', access: SIGNED_IN },
+  'DELETE /api-keys/{keyId}': { service: 'keys', access: SIGNED_IN },
 } as const satisfies Record<string, RouteRule>;
 
 export type RouteKey = keyof typeof ROUTE_POLICY;
@@ -62,19 +87,34 @@ export const isRouteKey = (routeKey: unknown): routeKey is RouteKey =>
 export const ruleFor = (routeKey: unknown): RouteRule | undefined =>
   isRouteKey(routeKey) ? ROUTE_POLICY[routeKey] : undefined;
 
-/** Who is calling, as far as authorization is concerned. */
+/**
+ * Who is calling, as far as authorization is concerned. For an API key: its owner's current
+ * roles and branches, and the key's scopes. For a machine client: the roles and branches its
+ * configuration gives it (none by default) and its token's scopes.
+ */
 export interface Principal {
+  authType: AuthType;
   roles: readonly Role[];
   branches: readonly string[];
+  scopes: readonly Scope[];
 }
 
 export type AccessDecision =
-  | { allowed: true; reason: 'public' | 'signed_in' | 'role_granted' | 'branch_managed' }
-  | { allowed: false; reason: 'role_missing' | 'branch_not_managed' | 'branch_missing' | 'no_policy' };
+  | { allowed: true; reason: 'public' | 'signed_in' | 'role_granted' | 'branch_managed' | 'scope_granted' }
+  | {
+      allowed: false;
+      reason: 'role_missing' | 'branch_not_managed' | 'branch_missing' | 'no_policy' | 'user_token_required' | 'scope_missing';
+    };
 
 /**
  * Decide whether `principal` may call a route with these path parameters. Pure and
  * synchronous: the authorizer and the services call the same function.
+ *
+ * - Users: the route's roles and branches.
+ * - API keys: the route's scope, and then everything the owner would need: a key is its
+ *   owner's rights intersected with its scopes, never more.
+ * - Machine clients: the route's scope is their grant; a branch route also needs the branch
+ *   (or a role covering every branch) in the client's configuration.
  */
 export const decideAccess = (
   rule: RouteRule | undefined,
@@ -83,18 +123,24 @@ export const decideAccess = (
 ): AccessDecision => {
   if (!rule) return { allowed: false, reason: 'no_policy' };
   const access = rule.access;
+  if (access.kind === 'public') return { allowed: true, reason: 'public' };
+  const delegated = principal.authType !== 'user';
+  if (delegated) {
+    if (!rule.scope) return { allowed: false, reason: 'user_token_required' };
+    if (!principal.scopes.includes(rule.scope)) return { allowed: false, reason: 'scope_missing' };
+  }
+  const hasRole = (roles: readonly Role[]) => roles.some((role) => principal.roles.includes(role));
   switch (access.kind) {
-    case 'public':
-      return { allowed: true, reason: 'public' };
     case 'signed-in':
-      return { allowed: true, reason: 'signed_in' };
+      return delegated ? { allowed: true, reason: 'scope_granted' } : { allowed: true, reason: 'signed_in' };
     case 'roles':
-      return access.roles.some((role) => principal.roles.includes(role))
-        ? { allowed: true, reason: 'role_granted' }
-        : { allowed: false, reason: 'role_missing' };
+      if (hasRole(access.roles)) return { allowed: true, reason: 'role_granted' };
+      return principal.authType === 'client' ? { allowed: true, reason: 'scope_granted' } : { allowed: false, reason: 'role_missing' };
     case 'branch': {
-      if (access.roles.some((role) => principal.roles.includes(role))) return { allowed: true, reason: 'role_granted' };
-      if (!principal.roles.includes('branch-manager')) return { allowed: false, reason: 'role_missing' };
+      if (hasRole(access.roles)) return { allowed: true, reason: 'role_granted' };
+      // A user's (or key owner's) branches count while they hold the branch-manager role; a
+      // machine client's configured branches are its branches.
+      if (principal.authType !== 'client' && !principal.roles.includes('branch-manager')) return { allowed: false, reason: 'role_missing' };
       const branchId = pathParameters?.[access.param];
       if (typeof branchId !== 'string' || branchId === '') return { allowed: false, reason: 'branch_missing' };
       // Exact string comparison: "01", "1 " or "%31" are other branches, never branch "1".
@@ -103,4 +149,23 @@ export const decideAccess = (
         : { allowed: false, reason: 'branch_not_managed' };
     }
   }
+};
+
+/**
+ * The scopes a user with these roles could use at all: a key may only be given those (it could
+ * never use the others, since a key never exceeds its owner). Branch scopes need a role that
+ * reaches some branch.
+ */
+export const grantableScopes = (roles: readonly Role[]): Scope[] => {
+  const grantable = new Set<Scope>();
+  for (const rule of Object.values(ROUTE_POLICY) as RouteRule[]) {
+    if (!rule.scope) continue;
+    const access = rule.access;
+    const reachable =
+      access.kind === 'signed-in' ||
+      (access.kind === 'roles' && access.roles.some((role) => roles.includes(role))) ||
+      (access.kind === 'branch' && (access.roles.some((role) => roles.includes(role)) || roles.includes('branch-manager')));
+    if (reachable) grantable.add(rule.scope);
+  }
+  return SCOPES.filter((scope) => grantable.has(scope));
 };

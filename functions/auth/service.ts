@@ -15,6 +15,8 @@ import { BadRequestError } from '../../lib/errors';
 import { revocationReason, SessionRevokedError, type AccessStore } from '../../lib/access-store';
 import { invalidCredentials, invalidRefreshToken, type IdentityProvider, type IssuedTokens } from '../../lib/identity-provider';
 import type { SessionConfig } from '../../lib/config';
+import { requireUserContext } from '../../lib/role-context';
+import { isRole, type Role } from '../../lib/route-policy';
 
 const loginBody = z.strictObject({
   username: z.string().trim().min(1).max(128),
@@ -41,7 +43,10 @@ const describe = (accessToken: string) => {
   if (!sessionId || typeof payload.sub !== 'string' || typeof payload.exp !== 'number' || typeof payload.iat !== 'number') {
     throw new Error('Issued access token lacks sub, exp, iat or jti');
   }
-  return { sessionId, sub: payload.sub, exp: payload.exp, iat: payload.iat };
+  const groups = payload['cognito:groups'];
+  const roles: Role[] = Array.isArray(groups) ? groups.filter(isRole) : [];
+  const username = typeof payload.username === 'string' ? payload.username : payload.sub;
+  return { sessionId, sub: payload.sub, username, roles, exp: payload.exp, iat: payload.iat };
 };
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -88,6 +93,8 @@ export const createAuthService = (deps: AuthDeps, logger: Logger = createLogger(
           issuedAt: token.iat,
           expiresAt: sessionLifetime(),
         });
+        // The roles the user's API keys act with: Cognito's groups, as of this login.
+        await deps.accessStore.syncRoles({ sub: token.sub, username: token.username, roles: token.roles });
         logger.info('login', { sub: token.sub, sessionId: token.sessionId });
         return { body: tokenBody(tokens, token.exp) };
       },
@@ -132,7 +139,8 @@ export const createAuthService = (deps: AuthDeps, logger: Logger = createLogger(
 
     'POST /auth/logout': protectedRoute({
       body: logoutBody,
-      handle: async ({ body, caller }) => {
+      handle: async ({ body, caller: anyCaller }) => {
+        const caller = requireUserContext(anyCaller);
         const refresh = body?.refreshToken;
         if (refresh) {
           // A refresh token from a gateway login must belong to the caller's own session.

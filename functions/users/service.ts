@@ -80,6 +80,19 @@ export const createUsersService = (deps: UsersDeps, logger: Logger = createLogge
   return createHttpService('users', logger, {
     'GET /users/me': protectedRoute({
       handle: async ({ caller }) => {
+        if (caller.authType === 'client') {
+          // A machine client is no user: "me" is the client, as the gateway knows it.
+          return {
+            body: {
+              authType: caller.authType,
+              clientId: caller.clientId,
+              name: caller.username,
+              roles: caller.roles,
+              branches: caller.branches,
+              scopes: caller.scopes,
+            },
+          };
+        }
         const user = await deps.identity.getUser(caller.username);
         if (!user || user.sub !== caller.sub) throw new UnauthorizedError('user_not_found', 'Missing or invalid credentials');
         return {
@@ -90,6 +103,7 @@ export const createUsersService = (deps: UsersDeps, logger: Logger = createLogge
             roles: caller.roles,
             branches: caller.branches,
             authType: caller.authType,
+            ...(caller.keyId ? { keyId: caller.keyId, scopes: caller.scopes } : {}),
           },
         };
       },
@@ -150,9 +164,14 @@ export const createUsersService = (deps: UsersDeps, logger: Logger = createLogge
         if (user.sub === caller.sub && !body.roles.includes('admin')) {
           throw new ConflictError('cannot_remove_own_admin', 'Admins cannot remove their own admin role');
         }
+        // Tokens carry the groups they were issued with: refuse the old ones from now on. The
+        // user's API keys act with the recorded roles: only the roles kept are recorded before
+        // Cognito changes, the new ones only after, so a failure half-way never grants more.
+        const before = await deps.identity.rolesOf(user.username);
+        const kept = body.roles.filter((role) => before.includes(role));
+        await deps.accessStore.revokeUserTokens({ sub: user.sub, username: user.username, reason: 'roles_changed', roles: kept });
         await deps.identity.setRoles(user.username, body.roles);
-        // Tokens carry the groups they were issued with: refuse the old ones from now on.
-        await deps.accessStore.revokeUserTokens({ sub: user.sub, username: user.username, reason: 'roles_changed' });
+        await deps.accessStore.syncRoles({ sub: user.sub, username: user.username, roles: body.roles });
         await signOutInCognito(user.username);
         logger.info('roles changed', { sub: user.sub, roles: body.roles, by: caller.sub });
         return { body: { username: user.username, sub: user.sub, roles: body.roles } };

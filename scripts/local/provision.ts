@@ -13,6 +13,7 @@ import {
   CreateGroupCommand,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
+  DescribeUserPoolClientCommand,
   ListGroupsCommand,
   ListUserPoolClientsCommand,
   ListUserPoolsCommand,
@@ -22,12 +23,22 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { awsErrorName } from '../../lib/errors';
 import { ROLES } from '../../lib/route-policy';
 import { createDynamoAccessStore } from '../../lib/access-store';
-import { REGION, SEED_BRANCHES, SEED_PRODUCTS, SERVICE, tableNames, type SeedUser } from './settings';
+import { MACHINE_CLIENTS, REGION, RESOURCE_SERVER_ID, SEED_BRANCHES, SEED_PRODUCTS, SERVICE, tableNames, type SeedMachineClient, type SeedUser } from './settings';
+
+export interface ProvisionedMachineClient extends SeedMachineClient {
+  clientId: string;
+  clientSecret: string;
+}
 
 export interface ProvisionedIdentity {
   userPoolId: string;
   clientId: string;
+  machineClients: ProvisionedMachineClient[];
 }
+
+/** `MACHINE_CLIENTS` for the gateway (lib/config.ts), as serverless.yml builds it on AWS. */
+export const machineClientsEnv = (clients: readonly ProvisionedMachineClient[]): string =>
+  JSON.stringify(clients.map(({ clientId, name, roles, branches }) => ({ clientId, name, roles, branches })));
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -81,6 +92,36 @@ export const provisionIdentity = async (
     clientId = created.UserPoolClient!.ClientId!;
   }
 
+  // Machine clients, as PartnerClient in serverless.yml. cognito-local has no resource servers:
+  // the allowed scopes live on the client only.
+  const machineClients: ProvisionedMachineClient[] = [];
+  for (const machine of MACHINE_CLIENTS) {
+    const name = `${SERVICE}-${stage}-${machine.name}`;
+    let id = clients.UserPoolClients?.find((c) => c.ClientName === name)?.ClientId;
+    if (!id) {
+      const created = await cognito.send(
+        new CreateUserPoolClientCommand({
+          UserPoolId: userPoolId,
+          ClientName: name,
+          GenerateSecret: true,
+          AllowedOAuthFlowsUserPoolClient: true,
+          AllowedOAuthFlows: ['client_credentials'],
+          AllowedOAuthScopes: machine.scopes.map((scope) => `${RESOURCE_SERVER_ID}/${scope}`),
+          SupportedIdentityProviders: ['COGNITO'],
+          EnableTokenRevocation: true,
+          PreventUserExistenceErrors: 'ENABLED',
+          AccessTokenValidity: 60,
+          TokenValidityUnits: { AccessToken: 'minutes' },
+        }),
+      );
+      id = created.UserPoolClient!.ClientId!;
+    }
+    const described = await cognito.send(new DescribeUserPoolClientCommand({ UserPoolId: userPoolId, ClientId: id }));
+    const secret = described.UserPoolClient?.ClientSecret;
+    if (!secret) throw new Error(`Machine client ${name} has no secret`);
+    machineClients.push({ ...machine, clientId: id, clientSecret: secret });
+  }
+
   // Only create missing groups: cognito-local's CreateGroup overwrites an existing group and
   // empties its member list (AWS answers GroupExistsException).
   const groups = await cognito.send(new ListGroupsCommand({ UserPoolId: userPoolId, Limit: 60 }));
@@ -116,7 +157,7 @@ export const provisionIdentity = async (
     subs.set(user.username, sub);
   }
   cognito.destroy();
-  return { userPoolId, clientId, subs };
+  return { userPoolId, clientId, machineClients, subs };
 };
 
 const tableDefinitions = (stage: string): CreateTableCommandInput[] => {

@@ -4,7 +4,7 @@
  * own free ports and a temporary state folder).
  */
 import path from 'node:path';
-import type { Role } from '../../lib/route-policy';
+import type { Role, Scope } from '../../lib/route-policy';
 
 export const SERVICE = 'serverless-api-gateway';
 export const LOCAL_STAGE = 'local';
@@ -17,6 +17,20 @@ export const tableNames = (stage: string) => ({
   inventory: `${SERVICE}-${stage}-inventory`,
   access: `${SERVICE}-${stage}-access`,
 });
+
+/** `custom.cognito.resourceServerId` in serverless.yml. */
+export const RESOURCE_SERVER_ID = 'gateway';
+
+/** A machine client: an app client with the client-credentials grant. */
+export interface SeedMachineClient {
+  name: string;
+  scopes: Scope[];
+  roles: Role[];
+  branches: string[];
+}
+
+/** Same as `PartnerClient` and `custom.aws.machineClients` in serverless.yml (checked by the template test). */
+export const MACHINE_CLIENTS: SeedMachineClient[] = [{ name: 'partner', scopes: ['catalog:write', 'inventory:read'], roles: [], branches: ['1'] }];
 
 export interface SeedUser {
   username: string;
@@ -32,6 +46,8 @@ export interface StackSettings {
   lambdaPort: number;
   cognitoPort: number;
   dynamodbPort: number;
+  /** The stand-in for Cognito's client-credentials token endpoint (scripts/local/client-credentials.ts). */
+  tokenPort: number;
   /** Everything the stack writes: emulator state, bundles, logs. */
   stateDir: string;
   /** Keep DynamoDB data on disk across restarts (`npm start`); tests run in memory. */
@@ -75,6 +91,7 @@ export const settingsFromEnv = (env: Env = process.env, root = process.cwd()): S
   lambdaPort: port(env, 'LAMBDA_PORT', 3002),
   cognitoPort: port(env, 'COGNITO_PORT', 9229),
   dynamodbPort: port(env, 'DYNAMODB_PORT', 8000),
+  tokenPort: port(env, 'TOKEN_PORT', 9230),
   stateDir: path.resolve(root, env.LOCAL_STATE_DIR || '.local'),
   persist: true,
   users: defaultUsers(env),

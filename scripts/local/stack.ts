@@ -6,7 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { provisionData, provisionIdentity } from './provision';
+import { machineClientsEnv, provisionData, provisionIdentity, type ProvisionedMachineClient } from './provision';
+import { cognitoClientLookup, startClientCredentialsEndpoint, type ClientCredentialsEndpoint } from './client-credentials';
 import { defaultUsers, LOCAL_STAGE, REGION, type StackSettings } from './settings';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -20,6 +21,10 @@ export interface LocalStack {
   userPoolId: string;
   clientId: string;
   issuer: string;
+  /** Where machine clients get client-credentials tokens (the local stand-in for Cognito's). */
+  tokenUrl: string;
+  /** The machine clients, with their secrets (local only). */
+  machineClients: ProvisionedMachineClient[];
   /** The environment the gateway's functions run with. */
   gatewayEnv: Record<string, string>;
   /** Stop one part (fault tests) or everything. */
@@ -58,6 +63,7 @@ export const privateStackSettings = async (stateDir: string, persist: boolean): 
   lambdaPort: await freePort(),
   cognitoPort: await freePort(),
   dynamodbPort: await freePort(),
+  tokenPort: await freePort(),
   stateDir,
   persist,
   users: defaultUsers({}),
@@ -148,6 +154,7 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
   await assertPortFree(host, settings.dynamodbPort, 'dynalite');
   await assertPortFree(host, settings.gatewayPort, 'gateway');
   await assertPortFree(host, settings.lambdaPort, 'gateway Lambda port');
+  await assertPortFree(host, settings.tokenPort, 'client-credentials token endpoint');
 
   const baseEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -192,9 +199,10 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
     ),
   };
   let gateway: Part | undefined;
+  let tokenEndpoint: ClientCredentialsEndpoint | undefined;
 
   const stopAll = async () => {
-    await Promise.all([gateway?.stop(), parts.cognito.stop(), parts.dynamodb.stop()]);
+    await Promise.all([gateway?.stop(), tokenEndpoint?.close(), parts.cognito.stop(), parts.dynamodb.stop()]);
   };
 
   const startPart = async (part: 'cognito' | 'dynamodb') => {
@@ -212,9 +220,16 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
     await provisionData(dynamodbUrl, LOCAL_STAGE, settings.users, identity.subs);
 
     const issuer = `${cognitoUrl}/${identity.userPoolId}`;
+    tokenEndpoint = await startClientCredentialsEndpoint({
+      issuer,
+      lookupClient: cognitoClientLookup(cognitoUrl, identity.userPoolId),
+      host,
+      port: settings.tokenPort,
+    });
     const gatewayEnv: Record<string, string> = {
       LOCAL_COGNITO_USER_POOL_ID: identity.userPoolId,
       LOCAL_COGNITO_CLIENT_ID: identity.clientId,
+      LOCAL_MACHINE_CLIENTS: machineClientsEnv(identity.machineClients),
       LOCAL_COGNITO_ISSUER: issuer,
       LOCAL_COGNITO_ENDPOINT: cognitoUrl,
       LOCAL_DYNAMODB_ENDPOINT: dynamodbUrl,
@@ -253,6 +268,8 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
       userPoolId: identity.userPoolId,
       clientId: identity.clientId,
       issuer,
+      tokenUrl: tokenEndpoint.tokenUrl,
+      machineClients: identity.machineClients,
       gatewayEnv,
       stopPart: async (part) => (part === 'gateway' ? gateway?.stop() : parts[part].stop()),
       startPart,

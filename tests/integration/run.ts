@@ -47,6 +47,8 @@ const main = async (): Promise<number> => {
       userPoolId: stack.userPoolId,
       clientId: stack.clientId,
       issuer: stack.issuer,
+      tokenUrl: stack.tokenUrl,
+      machineClients: stack.machineClients,
       users: settings.users,
     };
     code = await new Promise<number>((resolve) => {

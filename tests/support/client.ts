@@ -6,7 +6,10 @@ import type { SeedUser } from '../../scripts/local/settings';
 import type { LocalStack } from '../../scripts/local/stack';
 
 /** What tests/integration/run.ts hands the test files about the stack it started. */
-export type StackInfo = Pick<LocalStack, 'gatewayUrl' | 'cognitoUrl' | 'dynamodbUrl' | 'userPoolId' | 'clientId' | 'issuer'> & {
+export type StackInfo = Pick<
+  LocalStack,
+  'gatewayUrl' | 'cognitoUrl' | 'dynamodbUrl' | 'userPoolId' | 'clientId' | 'issuer' | 'tokenUrl' | 'machineClients'
+> & {
   users: SeedUser[];
 };
 

@@ -57,10 +57,15 @@ const countingStore = (...answers: (AccessSnapshot | Error)[]) => {
       if (answer instanceof Error) throw answer;
       return answer;
     },
+    apiKey: unused,
     getUser: async () => user(),
     getUsers: unused,
     putUser: unused,
     revokeUserTokens: unused,
+    syncRoles: unused,
+    createApiKey: unused,
+    listApiKeys: unused,
+    revokeApiKey: unused,
     setDisabled: unused,
     recordLogin: unused,
     sessionForRefreshToken: unused,

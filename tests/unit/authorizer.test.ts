@@ -11,13 +11,15 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { JwtExpiredError, JwtInvalidSignatureError } from 'aws-jwt-verify/error';
 import { OFFLINE_OVERRIDE_HEADER, createAuthorizer, type AuthorizerResult } from '../../authorizers/authorizer';
-import type { AccessSnapshot, AccessStore, UserRecord } from '../../lib/access-store';
+import type { AccessSnapshot, ApiKeySnapshot, SnapshotReader, UserRecord } from '../../lib/access-store';
+import { generateApiKey, parseApiKey, type ApiKeyRecord } from '../../lib/api-keys';
 import type { AuthorizerConfig } from '../../lib/config';
-import type { AccessTokenClaims, AccessTokenVerifier } from '../../lib/jwt';
+import type { AccessTokenClaims, AccessTokenVerifier, MachineTokenClaims, VerifiedToken } from '../../lib/jwt';
 import { recordingLogger, type LogLine } from './fixtures';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImtleS0xIn0.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
 const TOKEN_PARTS = TOKEN.split('.');
+const NOW = 1_893_450_000;
 
 const claimsFor = (overrides: Partial<AccessTokenClaims> = {}): AccessTokenClaims => ({
   sub: 'sub-1',
@@ -34,44 +36,37 @@ const claimsFor = (overrides: Partial<AccessTokenClaims> = {}): AccessTokenClaim
 });
 
 /** A verifier that accepts exactly TOKEN with `claims`, or fails with `error`; records what it saw. */
-const fakeVerifier = (outcome: AccessTokenClaims | Error = claimsFor()) => {
+const fakeVerifier = (outcome: AccessTokenClaims | VerifiedToken | Error = claimsFor()) => {
   const tokens: string[] = [];
   const verifier: AccessTokenVerifier = {
     verify: async (token) => {
       tokens.push(token);
       if (outcome instanceof Error) throw outcome;
       if (token !== TOKEN) throw new JwtInvalidSignatureError('Invalid signature');
-      return outcome;
+      return 'kind' in outcome ? outcome : { kind: 'user', claims: outcome };
     },
     hydrate: async () => {},
   };
   return { verifier, tokens };
 };
 
-const unused = async (): Promise<never> => {
-  throw new Error('not used by the authorizer');
-};
-
-/** An access store whose only used method, snapshot, answers `snapshot` (or throws it). */
-const fakeAccessStore = (snapshot: AccessSnapshot | Error = {}) => {
+/** An access store answering `snapshot` for user tokens and `apiKey` for keys (or throwing them). */
+const fakeAccessStore = (snapshot: AccessSnapshot | Error = {}, apiKey: ApiKeySnapshot | Error = {}) => {
   const calls: [string, string][] = [];
-  const store: AccessStore = {
+  const keyCalls: string[] = [];
+  const store: SnapshotReader = {
     snapshot: async (sub, sessionId) => {
       calls.push([sub, sessionId]);
       if (snapshot instanceof Error) throw snapshot;
       return snapshot;
     },
-    getUser: unused,
-    getUsers: unused,
-    putUser: unused,
-    recordLogin: unused,
-    sessionForRefreshToken: unused,
-    linkRefreshedToken: unused,
-    revokeSession: unused,
-    revokeUserTokens: unused,
-    setDisabled: unused,
+    apiKey: async (keyId) => {
+      keyCalls.push(keyId);
+      if (apiKey instanceof Error) throw apiKey;
+      return apiKey;
+    },
   };
-  return { store, calls };
+  return { store, calls, keyCalls };
 };
 
 interface EventInit {
@@ -95,8 +90,9 @@ const authorizerEvent = (init: EventInit = {}): APIGatewayRequestAuthorizerEvent
   }) as unknown as APIGatewayRequestAuthorizerEventV2;
 
 interface HarnessOptions {
-  claims?: AccessTokenClaims | Error;
+  claims?: AccessTokenClaims | VerifiedToken | Error;
   snapshot?: AccessSnapshot | Error;
+  apiKey?: ApiKeySnapshot | Error;
   mode?: AuthorizerConfig['unauthenticatedResponse'];
   ready?: Promise<unknown>;
 }
@@ -111,21 +107,27 @@ const harness = (options: HarnessOptions = {}) => {
     return addMetric(...args);
   };
   const verifier = fakeVerifier(options.claims);
-  const accessStore = fakeAccessStore(options.snapshot);
+  const accessStore = fakeAccessStore(options.snapshot, options.apiKey);
   const authorize = createAuthorizer({
     verifier: verifier.verifier,
     accessStore: accessStore.store,
     logger,
     metrics,
-    config: { unauthenticatedResponse: options.mode ?? 'deny', revocationCacheSeconds: 0 },
+    config: {
+      unauthenticatedResponse: options.mode ?? 'deny',
+      revocationCacheSeconds: 0,
+      resourceServerId: 'gateway',
+      machineClients: [{ clientId: 'machine-1', name: 'partner', roles: [], branches: ['1'] }],
+    },
     ...(options.ready ? { ready: options.ready } : {}),
+    now: () => NOW,
   });
   const decisionLog = (): Record<string, any> => {
     const decisions = lines.filter((line) => line.message === 'authorizer decision');
     assert.equal(decisions.length, 1, 'exactly one decision line per request');
     return decisions[0]!.extra[0] as Record<string, any>;
   };
-  return { authorize, lines, metricNames, tokens: verifier.tokens, snapshots: accessStore.calls, decisionLog };
+  return { authorize, lines, metricNames, tokens: verifier.tokens, snapshots: accessStore.calls, keyReads: accessStore.keyCalls, decisionLog };
 };
 
 const DENIED: AuthorizerResult = { isAuthorized: false, context: {} };
@@ -154,7 +156,7 @@ describe('createAuthorizer', () => {
           username: 'alice',
           roles: ['admin'],
           branches: ['1', '3'],
-          scopes: ['aws.cognito.signin.user.admin', 'openid'],
+          scopes: [],
           clientId: 'client-1',
           sessionId: 'origin-1',
           tokenId: 'jti-1',
@@ -308,7 +310,7 @@ describe('createAuthorizer', () => {
       assert.deepEqual(result, DENIED);
       assert.equal(decisionLog().reason, 'session_revoked');
       assert.equal(decisionLog().status, 401);
-      assert.deepEqual(decisionLog().principal, { sub: 'sub-1', username: 'alice' });
+      assert.deepEqual(decisionLog().principal, { authType: 'user', sub: 'sub-1', username: 'alice', clientId: 'client-1', sessionId: 'origin-1' });
     });
 
     const ISSUED_AT = claimsFor().iat;
@@ -407,7 +409,7 @@ describe('createAuthorizer', () => {
       assert.deepEqual(result, DENIED);
       assert.equal(decisionLog().reason, 'role_missing');
       assert.equal(decisionLog().status, 403);
-      assert.deepEqual(decisionLog().principal, { sub: 'sub-1', username: 'alice' });
+      assert.deepEqual(decisionLog().principal, { authType: 'user', sub: 'sub-1', username: 'alice', clientId: 'client-1', sessionId: 'origin-1' });
     });
 
     it('denies a branch manager on another branch with branch_not_managed', async () => {
@@ -491,7 +493,7 @@ describe('createAuthorizer', () => {
       assert.equal(line.status, 200);
       assert.equal(line.route, 'GET /users');
       assert.equal(line.requestId, 'req-42');
-      assert.deepEqual(line.principal, { sub: 'sub-1', username: 'alice', authType: 'user', sessionId: 'origin-1' });
+      assert.deepEqual(line.principal, { authType: 'user', sub: 'sub-1', username: 'alice', clientId: 'client-1', sessionId: 'origin-1' });
       assert.equal(typeof line.latencyMs, 'number');
       assert.ok(line.latencyMs >= 0);
     });
@@ -524,6 +526,165 @@ describe('createAuthorizer', () => {
         assert.ok(lines.length > 0);
         assertNoTokenIn(lines);
       }
+    });
+  });
+
+  describe('personal API keys', () => {
+    const { key: KEY, id: KEY_ID, secretHash } = generateApiKey();
+    const SECRET = parseApiKey(KEY)!.secret;
+    const keyRecord = (overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
+      id: KEY_ID,
+      owner: 'sub-7',
+      ownerUsername: 'mary',
+      name: 'stock report',
+      scopes: ['inventory:read'],
+      secretHash,
+      createdAt: NOW - 3600,
+      expiresAt: NOW + 86_400,
+      ...overrides,
+    });
+    const owner = (overrides: Partial<UserRecord> = {}): UserRecord => ({ sub: 'sub-7', username: 'mary', branches: ['1'], roles: ['branch-manager'], ...overrides });
+    const withKey = (init: EventInit = {}): EventInit => ({
+      routeKey: 'GET /branches/{branchId}/products',
+      pathParameters: { branchId: '1' },
+      headers: { authorization: `Bearer ${KEY}` },
+      ...init,
+    });
+
+    it("allows a manager's inventory:read key on the manager's branch, acting as the owner", async () => {
+      const { authorize, keyReads, tokens, decisionLog } = harness({ apiKey: { key: keyRecord(), owner: owner() } });
+      const result = await authorize(authorizerEvent(withKey()));
+      assert.deepEqual(result, {
+        isAuthorized: true,
+        context: {
+          authType: 'api_key',
+          sub: 'sub-7',
+          username: 'mary',
+          roles: ['branch-manager'],
+          branches: ['1'],
+          scopes: ['inventory:read'],
+          keyId: KEY_ID,
+          expiresAt: NOW + 86_400,
+        },
+      });
+      assert.deepEqual(keyReads, [KEY_ID]);
+      assert.deepEqual(tokens, [], 'a key never reaches the JWT verifier');
+      assert.deepEqual(decisionLog().principal, { authType: 'api_key', sub: 'sub-7', username: 'mary', keyId: KEY_ID });
+    });
+
+    it('denies the key on another branch with 403 branch_not_managed', async () => {
+      const { authorize, decisionLog } = harness({ apiKey: { key: keyRecord(), owner: owner() } });
+      assert.deepEqual(await authorize(authorizerEvent(withKey({ pathParameters: { branchId: '2' } }))), DENIED);
+      assert.deepEqual([decisionLog().status, decisionLog().reason], [403, 'branch_not_managed']);
+    });
+
+    it("denies a route outside the key's scopes with 403 scope_missing", async () => {
+      const { authorize, decisionLog } = harness({ apiKey: { key: keyRecord(), owner: owner() } });
+      await authorize(authorizerEvent(withKey({ routeKey: 'PUT /branches/{branchId}/products/{productId}', pathParameters: { branchId: '1', productId: 'p' } })));
+      assert.deepEqual([decisionLog().status, decisionLog().reason], [403, 'scope_missing']);
+    });
+
+    it('denies key management with 403 user_token_required', async () => {
+      const { authorize, decisionLog } = harness({ apiKey: { key: keyRecord(), owner: owner() } });
+      await authorize(authorizerEvent(withKey({ routeKey: 'POST /api-keys', pathParameters: {} })));
+      assert.deepEqual([decisionLog().status, decisionLog().reason], [403, 'user_token_required']);
+    });
+
+    it("follows the owner's current roles: a demoted owner's key loses the branch", async () => {
+      const { authorize, decisionLog } = harness({ apiKey: { key: keyRecord(), owner: owner({ roles: ['customer'], notBefore: NOW - 60, notBeforeReason: 'roles_changed' }) } });
+      await authorize(authorizerEvent(withKey()));
+      assert.deepEqual([decisionLog().status, decisionLog().reason], [403, 'role_missing']);
+    });
+
+    const refusals: [string, ApiKeySnapshot, string, string][] = [
+      ['an unknown key id', {}, 'unknown_api_key', 'no record'],
+      ['a wrong secret', { key: keyRecord({ secretHash: 'ab'.repeat(32) }), owner: owner() }, 'bad_api_key_secret', 'hash differs'],
+      ['a revoked key', { key: keyRecord({ revokedAt: NOW - 10 }), owner: owner() }, 'api_key_revoked', 'revokedAt set'],
+      ['an expired key', { key: keyRecord({ expiresAt: NOW }), owner: owner() }, 'api_key_expired', 'expiresAt reached'],
+      ['a key whose owner has no record', { key: keyRecord() }, 'owner_unknown', 'owner missing'],
+      ["a disabled owner's key", { key: keyRecord(), owner: owner({ disabled: true }) }, 'user_disabled', 'owner disabled'],
+      [
+        'a key made before its owner signed out everywhere',
+        { key: keyRecord(), owner: owner({ notBefore: NOW - 60, notBeforeReason: 'signed_out' }) },
+        'user_signed_out',
+        'notBefore after createdAt',
+      ],
+    ];
+    for (const [what, snapshot, reason] of refusals) {
+      it(`refuses ${what} with 401 ${reason}`, async () => {
+        const { authorize, decisionLog, lines } = harness({ apiKey: snapshot, mode: 'error' });
+        await assert.rejects(authorize(authorizerEvent(withKey())), /^Error: Unauthorized$/);
+        assert.deepEqual([decisionLog().status, decisionLog().reason], [401, reason]);
+        assert.equal(JSON.stringify(lines).includes(SECRET), false, 'the secret was logged');
+      });
+    }
+
+    it('accepts a key made after its owner signed out everywhere', async () => {
+      const { authorize } = harness({ apiKey: { key: keyRecord(), owner: owner({ notBefore: NOW - 7200, notBeforeReason: 'signed_out' }) } });
+      assert.equal((await authorize(authorizerEvent(withKey()))).isAuthorized, true);
+    });
+
+    it('refuses a mistyped key with 401 malformed_api_key and no database read', async () => {
+      const mistyped = KEY.slice(0, 30) + (KEY[30] === 'a' ? 'b' : 'a') + KEY.slice(31);
+      const { authorize, keyReads, decisionLog } = harness({ apiKey: { key: keyRecord(), owner: owner() } });
+      await authorize(authorizerEvent(withKey({ headers: { authorization: `Bearer ${mistyped}` } })));
+      assert.deepEqual([decisionLog().status, decisionLog().reason], [401, 'malformed_api_key']);
+      assert.deepEqual(keyReads, []);
+    });
+
+    it('refuses with 401 access_store_unavailable when the records cannot be read', async () => {
+      const { authorize, decisionLog } = harness({ apiKey: new Error('ECONNREFUSED') });
+      await authorize(authorizerEvent(withKey()));
+      assert.deepEqual([decisionLog().status, decisionLog().reason], [401, 'access_store_unavailable']);
+    });
+  });
+
+  describe('machine clients', () => {
+    const machine = (overrides: Partial<MachineTokenClaims> = {}): VerifiedToken => ({
+      kind: 'client',
+      claims: {
+        sub: 'machine-1',
+        client_id: 'machine-1',
+        token_use: 'access',
+        jti: 'jti-m',
+        scope: 'gateway/inventory:read gateway/catalog:write other/users:read gateway/unknown',
+        exp: NOW + 3600,
+        iat: NOW,
+        ...overrides,
+      },
+    });
+
+    it('allows a configured client on its branch with exactly its gateway scopes', async () => {
+      const { authorize, snapshots, decisionLog } = harness({ claims: machine() });
+      const result = await authorize(authorizerEvent({ routeKey: 'GET /branches/{branchId}/products', pathParameters: { branchId: '1' } }));
+      assert.deepEqual(result, {
+        isAuthorized: true,
+        context: {
+          authType: 'client',
+          sub: 'machine-1',
+          username: 'partner',
+          roles: [],
+          branches: ['1'],
+          scopes: ['inventory:read', 'catalog:write'],
+          clientId: 'machine-1',
+          tokenId: 'jti-m',
+          expiresAt: NOW + 3600,
+        },
+      });
+      assert.deepEqual(snapshots, [], 'no user records are read for a machine');
+      assert.deepEqual(decisionLog().principal, { authType: 'client', sub: 'machine-1', username: 'partner', clientId: 'machine-1' });
+    });
+
+    it('denies a scope granted by another resource server with 403 scope_missing', async () => {
+      const { authorize, decisionLog } = harness({ claims: machine() });
+      await authorize(authorizerEvent({ routeKey: 'GET /users' }));
+      assert.deepEqual([decisionLog().status, decisionLog().reason], [403, 'scope_missing']);
+    });
+
+    it('denies a client that is not configured with 401 unknown_client', async () => {
+      const { authorize, decisionLog } = harness({ claims: machine({ client_id: 'machine-9', sub: 'machine-9' }) });
+      await authorize(authorizerEvent({ routeKey: 'POST /products' }));
+      assert.deepEqual([decisionLog().status, decisionLog().reason], [401, 'unknown_client']);
     });
   });
 });

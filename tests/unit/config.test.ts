@@ -27,6 +27,8 @@ describe('identityConfig', () => {
       issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf',
       jwksUri: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf/.well-known/jwks.json',
       jwksTimeoutMs: 3000,
+      resourceServerId: 'gateway',
+      machineClients: [],
     });
   });
 
@@ -137,34 +139,74 @@ describe('sessionConfig', () => {
   });
 });
 
+describe('machine clients (MACHINE_CLIENTS)', () => {
+  const machines = (value: unknown) => identityConfig({ ...IDENTITY, MACHINE_CLIENTS: typeof value === 'string' ? value : JSON.stringify(value) });
+
+  it('reads clients with their name, roles and branches, defaulting to none', () => {
+    assert.deepEqual(machines([{ clientId: 'abc123', name: 'partner', branches: ['1'] }, { clientId: 'def456', roles: ['admin'] }]).machineClients, [
+      { clientId: 'abc123', name: 'partner', roles: [], branches: ['1'] },
+      { clientId: 'def456', name: 'def456', roles: ['admin'], branches: [] },
+    ]);
+  });
+
+  it('treats unset or empty as no machine clients', () => {
+    assert.deepEqual(identityConfig({ ...IDENTITY, MACHINE_CLIENTS: ' ' }).machineClients, []);
+  });
+
+  const bad: [string, unknown][] = [
+    ['not JSON', '{nope'],
+    ['not an array', { clientId: 'abc' }],
+    ['an entry that is not an object', ['abc']],
+    ['a client id with a slash', [{ clientId: 'a/b' }]],
+    ['a repeated client', [{ clientId: 'abc' }, { clientId: 'abc' }]],
+    ['an unknown role', [{ clientId: 'abc', roles: ['root'] }]],
+    ['a branch id with spaces', [{ clientId: 'abc', branches: ['1 '] }]],
+    ['an unknown field', [{ clientId: 'abc', scopes: ['inventory:read'] }]],
+  ];
+  for (const [what, value] of bad) {
+    it(`refuses ${what}, naming MACHINE_CLIENTS`, () => {
+      assertConfigError(() => machines(value), 'MACHINE_CLIENTS');
+    });
+  }
+
+  it("refuses the users' own app client as a machine client", () => {
+    const env = { ...IDENTITY, COGNITO_CLIENT_ID: 'abc123', MACHINE_CLIENTS: JSON.stringify([{ clientId: 'abc123' }]) };
+    assertConfigError(() => identityConfig(env), 'COGNITO_CLIENT_ID');
+  });
+
+  it('refuses a resource server id with spaces, naming RESOURCE_SERVER_ID', () => {
+    assertConfigError(() => identityConfig({ ...IDENTITY, RESOURCE_SERVER_ID: 'my api' }), 'RESOURCE_SERVER_ID');
+  });
+});
+
 describe('authorizerConfig', () => {
   it("defaults to 'deny' for unauthenticated callers and no revocation cache", () => {
-    assert.deepEqual(authorizerConfig({}), { unauthenticatedResponse: 'deny', revocationCacheSeconds: 0 });
+    assert.deepEqual(authorizerConfig(IDENTITY), { unauthenticatedResponse: 'deny', revocationCacheSeconds: 0, resourceServerId: 'gateway', machineClients: [] });
   });
 
   it("defaults AUTHORIZER_UNAUTHENTICATED_RESPONSE to 'deny' when blank", () => {
-    assert.equal(authorizerConfig({ AUTHORIZER_UNAUTHENTICATED_RESPONSE: '  ' }).unauthenticatedResponse, 'deny');
+    assert.equal(authorizerConfig({ ...IDENTITY, AUTHORIZER_UNAUTHENTICATED_RESPONSE: '  ' }).unauthenticatedResponse, 'deny');
   });
 
   it("accepts 'error' and 'deny', trimmed", () => {
-    assert.equal(authorizerConfig({ AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error' }).unauthenticatedResponse, 'error');
-    assert.equal(authorizerConfig({ AUTHORIZER_UNAUTHENTICATED_RESPONSE: ' deny ' }).unauthenticatedResponse, 'deny');
+    assert.equal(authorizerConfig({ ...IDENTITY, AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error' }).unauthenticatedResponse, 'error');
+    assert.equal(authorizerConfig({ ...IDENTITY, AUTHORIZER_UNAUTHENTICATED_RESPONSE: ' deny ' }).unauthenticatedResponse, 'deny');
   });
 
   it('reads REVOCATION_CACHE_SECONDS within [0, 300]', () => {
-    assert.equal(authorizerConfig({ REVOCATION_CACHE_SECONDS: '0' }).revocationCacheSeconds, 0);
-    assert.equal(authorizerConfig({ REVOCATION_CACHE_SECONDS: '300' }).revocationCacheSeconds, 300);
+    assert.equal(authorizerConfig({ ...IDENTITY, REVOCATION_CACHE_SECONDS: '0' }).revocationCacheSeconds, 0);
+    assert.equal(authorizerConfig({ ...IDENTITY, REVOCATION_CACHE_SECONDS: '300' }).revocationCacheSeconds, 300);
   });
 
   for (const bad of ['301', '-1', '1.5', 'ten']) {
     it(`rejects REVOCATION_CACHE_SECONDS=${JSON.stringify(bad)} naming the variable`, () => {
-      assertConfigError(() => authorizerConfig({ REVOCATION_CACHE_SECONDS: bad }), 'REVOCATION_CACHE_SECONDS');
+      assertConfigError(() => authorizerConfig({ ...IDENTITY, REVOCATION_CACHE_SECONDS: bad }), 'REVOCATION_CACHE_SECONDS');
     });
   }
 
   for (const bad of ['allow', 'DENY', 'Error', '401', 'true']) {
     it(`rejects AUTHORIZER_UNAUTHENTICATED_RESPONSE=${JSON.stringify(bad)} naming the variable`, () => {
-      assertConfigError(() => authorizerConfig({ AUTHORIZER_UNAUTHENTICATED_RESPONSE: bad }), 'AUTHORIZER_UNAUTHENTICATED_RESPONSE');
+      assertConfigError(() => authorizerConfig({ ...IDENTITY, AUTHORIZER_UNAUTHENTICATED_RESPONSE: bad }), 'AUTHORIZER_UNAUTHENTICATED_RESPONSE');
     });
   }
 });

@@ -7,13 +7,19 @@ import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { identityConfig } from '../../lib/config';
-import { createAccessTokenVerifier, verificationFailureReason, type AccessTokenVerifier, type TokenFailureReason } from '../../lib/jwt';
+import { createAccessTokenVerifier, gatewayScopes, verificationFailureReason, type AccessTokenVerifier, type TokenFailureReason } from '../../lib/jwt';
 
 const ISSUER = 'http://127.0.0.1:9229/local_test';
 const JWKS_URI = `${ISSUER}/.well-known/jwks.json`;
 const CLIENT_ID = 'client-1';
 const KID = 'key-1';
-const config = identityConfig({ COGNITO_USER_POOL_ID: 'local_test', COGNITO_CLIENT_ID: CLIENT_ID, COGNITO_ISSUER: ISSUER });
+const MACHINE_ID = 'machine1';
+const config = identityConfig({
+  COGNITO_USER_POOL_ID: 'local_test',
+  COGNITO_CLIENT_ID: CLIENT_ID,
+  COGNITO_ISSUER: ISSUER,
+  MACHINE_CLIENTS: JSON.stringify([{ clientId: MACHINE_ID, name: 'partner', branches: ['1'] }]),
+});
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const otherKeys = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -83,6 +89,65 @@ const refusal = async (jwt: string, verifier: AccessTokenVerifier = newVerifier(
   assert.fail('the token was accepted');
 };
 
+/** A client-credentials access token as Cognito issues it (see scripts/local/client-credentials.ts). */
+const machineClaims = (overrides: Record<string, unknown> = {}): Record<string, unknown> => {
+  const claims: Record<string, unknown> = {
+    sub: MACHINE_ID,
+    token_use: 'access',
+    scope: 'gateway/inventory:read',
+    auth_time: now(),
+    iss: ISSUER,
+    exp: now() + 3600,
+    iat: now(),
+    version: 2,
+    jti: 'jti-m',
+    client_id: MACHINE_ID,
+    ...overrides,
+  };
+  return Object.fromEntries(Object.entries(claims).filter(([, value]) => value !== undefined));
+};
+
+describe('machine client tokens', () => {
+  it("passes a configured client's client-credentials token as kind client", async () => {
+    const claims = machineClaims();
+    assert.deepEqual(await newVerifier().verify(signJwt(HEADER, claims)), { kind: 'client', claims });
+  });
+
+  it('refuses a client that is not configured with wrong_client', async () => {
+    assert.equal(await refusal(signJwt(HEADER, machineClaims({ client_id: 'machine9', sub: 'machine9' }))), 'wrong_client');
+  });
+
+  it('refuses a machine token that names a user with invalid_claim', async () => {
+    assert.equal(await refusal(signJwt(HEADER, machineClaims({ username: 'alice' }))), 'invalid_claim');
+    assert.equal(await refusal(signJwt(HEADER, machineClaims({ 'cognito:groups': ['admin'] }))), 'invalid_claim');
+    assert.equal(await refusal(signJwt(HEADER, machineClaims({ sub: 'user-1' }))), 'invalid_claim');
+  });
+
+  it('refuses a machine token without scope with missing_claim', async () => {
+    assert.equal(await refusal(signJwt(HEADER, machineClaims({ scope: undefined }))), 'missing_claim');
+  });
+
+  it('refuses a machine token that is not an access token with wrong_token_use', async () => {
+    assert.equal(await refusal(signJwt(HEADER, machineClaims({ token_use: 'id' }))), 'wrong_token_use');
+  });
+});
+
+describe('gatewayScopes', () => {
+  it("keeps the route policy's scopes with the resource server prefix, once each, and nothing else", () => {
+    const claim = 'gateway/inventory:read openid other/users:read gateway/users:read gateway/nope inventory:write gateway/inventory:read';
+    assert.deepEqual(gatewayScopes(claim, 'gateway'), ['inventory:read', 'users:read']);
+  });
+
+  it('handles URL resource server identifiers', () => {
+    assert.deepEqual(gatewayScopes('https://api.example.com/catalog:write', 'https://api.example.com'), ['catalog:write']);
+  });
+
+  it('grants nothing for a missing or empty claim', () => {
+    assert.deepEqual(gatewayScopes(undefined, 'gateway'), []);
+    assert.deepEqual(gatewayScopes('', 'gateway'), []);
+  });
+});
+
 describe('createAccessTokenVerifier', () => {
   describe('a good access token', () => {
     it('passes and returns its claims', async () => {
@@ -92,13 +157,14 @@ describe('createAccessTokenVerifier', () => {
       // Act
       const verified = await verifier.verify(signJwt(HEADER, claims));
       // Assess
-      assert.deepEqual(verified, claims);
+      assert.deepEqual(verified, { kind: 'user', claims });
     });
 
     it('passes without optional origin_jti, scope and cognito:groups', async () => {
       const verified = await newVerifier().verify(token({ origin_jti: undefined, scope: undefined, 'cognito:groups': undefined }));
-      assert.equal(verified.sub, 'user-1');
-      assert.equal(verified.origin_jti, undefined);
+      assert.equal(verified.kind, 'user');
+      assert.equal(verified.claims.sub, 'user-1');
+      assert.equal((verified.claims as { origin_jti?: string }).origin_jti, undefined);
     });
 
     it('fetches the key set from the configured URI once and caches it', async () => {
@@ -205,7 +271,7 @@ describe('createAccessTokenVerifier', () => {
       assert.equal(await refusal(token({}, { alg: 'RS256', kid: 'key-2' }), verifier), 'unknown_key');
       assert.equal(await refusal(token({}, { alg: 'RS256', kid: 'key-3' }), verifier), 'unknown_key');
       assert.equal(fetcher.uris.length, 1, 'the second unknown kid must not fetch the key set again');
-      assert.equal((await verifier.verify(token())).sub, 'user-1');
+      assert.equal((await verifier.verify(token())).claims.sub, 'user-1');
     });
   });
 
@@ -241,7 +307,7 @@ describe('createAccessTokenVerifier', () => {
       // Prepare: a key without "alg", so only the gateway's own RS256 check stands in the way.
       const { alg: _alg, ...unpinned } = publicJwk;
       const verifier = newVerifier(fakeFetcher({ keys: [unpinned] }));
-      assert.equal((await verifier.verify(token())).sub, 'user-1', 'RS256 still passes with the unpinned key');
+      assert.equal((await verifier.verify(token())).claims.sub, 'user-1', 'RS256 still passes with the unpinned key');
       // Act
       const reason = await refusal(token({}, { alg: 'RS384', kid: KID }), verifier);
       // Assess

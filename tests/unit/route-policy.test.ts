@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import {
   ROLES,
   ROUTE_POLICY,
+  SCOPES,
   decideAccess,
+  grantableScopes,
   isRole,
   isRouteKey,
   ruleFor,
@@ -11,16 +13,16 @@ import {
   type RouteRule,
 } from '../../lib/route-policy';
 
-const ANONYMOUS: Principal = { roles: [], branches: [] };
-const CUSTOMER: Principal = { roles: ['customer'], branches: [] };
-const MANAGER_OF_1: Principal = { roles: ['branch-manager'], branches: ['1'] };
-const ADMIN: Principal = { roles: ['admin'], branches: [] };
+const ANONYMOUS: Principal = { authType: 'user', roles: [], branches: [], scopes: [] };
+const CUSTOMER: Principal = { authType: 'user', roles: ['customer'], branches: [], scopes: [] };
+const MANAGER_OF_1: Principal = { authType: 'user', roles: ['branch-manager'], branches: ['1'], scopes: [] };
+const ADMIN: Principal = { authType: 'user', roles: ['admin'], branches: [], scopes: [] };
 
 const BRANCH_ROUTE = ruleFor('GET /branches/{branchId}/products');
 const ADMIN_ROUTE = ruleFor('POST /products');
 
 describe('route policy table', () => {
-  const SERVICES = new Set(['health', 'auth', 'catalog', 'users', 'inventory']);
+  const SERVICES = new Set(['health', 'auth', 'catalog', 'users', 'inventory', 'keys']);
   const entries = Object.entries(ROUTE_POLICY) as [string, RouteRule][];
 
   it('names a known service for every route', () => {
@@ -48,6 +50,24 @@ describe('route policy table', () => {
     for (const [routeKey, rule] of entries) {
       if (rule.access.kind !== 'branch') continue;
       assert.ok(routeKey.includes(`{${rule.access.param}}`), `${routeKey} lacks {${rule.access.param}}`);
+    }
+  });
+
+  it('gives each scope the routes the issue names, and no public route a scope', () => {
+    const byScope = Object.fromEntries(SCOPES.map((scope) => [scope, entries.filter(([, rule]) => rule.scope === scope).map(([key]) => key).sort()]));
+    assert.deepEqual(byScope, {
+      'profile:read': ['GET /users/me'],
+      'catalog:write': ['POST /products'],
+      'inventory:read': ['GET /branches/{branchId}/products'],
+      'inventory:write': ['POST /branches/{branchId}/products/{productId}/adjustments', 'PUT /branches/{branchId}/products/{productId}'],
+      'users:read': ['GET /users'],
+    });
+    for (const [routeKey, rule] of entries) if (rule.access.kind === 'public') assert.equal(rule.scope, undefined, routeKey);
+  });
+
+  it('leaves key management, logout and user changes without a scope (users only)', () => {
+    for (const routeKey of ['POST /api-keys', 'GET /api-keys', 'DELETE /api-keys/{keyId}', 'POST /auth/logout', 'POST /users/{username}/disable', 'POST /users/{username}/enable', 'PUT /users/{username}/roles']) {
+      assert.equal(ruleFor(routeKey)?.scope, undefined, routeKey);
     }
   });
 
@@ -154,12 +174,12 @@ describe('decideAccess', () => {
     });
 
     it('denies a customer on a branch route with role_missing, whatever branches they list', () => {
-      const customerListingBranch: Principal = { roles: ['customer'], branches: ['1'] };
+      const customerListingBranch: Principal = { authType: 'user', roles: ['customer'], branches: ['1'], scopes: [] };
       assert.deepEqual(decideAccess(BRANCH_ROUTE, customerListingBranch, { branchId: '1' }), { allowed: false, reason: 'role_missing' });
     });
 
     it('denies a manager who manages no branch with branch_not_managed', () => {
-      const manager: Principal = { roles: ['branch-manager'], branches: [] };
+      const manager: Principal = { authType: 'user', roles: ['branch-manager'], branches: [], scopes: [] };
       assert.deepEqual(decideAccess(BRANCH_ROUTE, manager, { branchId: '1' }), { allowed: false, reason: 'branch_not_managed' });
     });
 
@@ -175,5 +195,76 @@ describe('decideAccess', () => {
         assert.equal(decision.allowed, true, `${routeKey}: ${decision.reason}`);
       }
     });
+  });
+
+  describe("API keys (the owner's rights, within the key's scopes)", () => {
+    const key = (owner: Principal, scopes: Principal['scopes']): Principal => ({ ...owner, authType: 'api_key', scopes });
+
+    it("allows a manager's inventory:read key on the manager's branch with branch_managed", () => {
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, key(MANAGER_OF_1, ['inventory:read']), { branchId: '1' }), { allowed: true, reason: 'branch_managed' });
+    });
+
+    it("denies a manager's inventory:read key on another branch with branch_not_managed", () => {
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, key(MANAGER_OF_1, ['inventory:read']), { branchId: '2' }), { allowed: false, reason: 'branch_not_managed' });
+    });
+
+    it("denies a key without the route's scope with scope_missing, even an admin's", () => {
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, key(ADMIN, ['inventory:write']), { branchId: '1' }), { allowed: false, reason: 'scope_missing' });
+    });
+
+    it("denies a key beyond its owner's roles with role_missing", () => {
+      assert.deepEqual(decideAccess(ruleFor('GET /users'), key(CUSTOMER, ['users:read']), {}), { allowed: false, reason: 'role_missing' });
+    });
+
+    it('denies every route without a scope with user_token_required, even with every scope', () => {
+      for (const [routeKey, rule] of Object.entries(ROUTE_POLICY) as [string, RouteRule][]) {
+        if (rule.access.kind === 'public' || rule.scope) continue;
+        assert.deepEqual(decideAccess(rule, key(ADMIN, [...SCOPES]), {}), { allowed: false, reason: 'user_token_required' }, routeKey);
+      }
+    });
+
+    it('allows profile:read on /users/me with scope_granted', () => {
+      assert.deepEqual(decideAccess(ruleFor('GET /users/me'), key(CUSTOMER, ['profile:read']), {}), { allowed: true, reason: 'scope_granted' });
+    });
+  });
+
+  describe('machine clients (their scopes, and their configured branches)', () => {
+    const client = (scopes: Principal['scopes'], branches: string[] = [], roles: Principal['roles'] = []): Principal => ({ authType: 'client', roles, branches, scopes });
+
+    it('allows a role route on its scope alone with scope_granted', () => {
+      assert.deepEqual(decideAccess(ADMIN_ROUTE, client(['catalog:write']), {}), { allowed: true, reason: 'scope_granted' });
+    });
+
+    it('denies a route whose scope it lacks with scope_missing', () => {
+      assert.deepEqual(decideAccess(ruleFor('GET /users'), client(['catalog:write']), {}), { allowed: false, reason: 'scope_missing' });
+    });
+
+    it('reads only the branches it is configured for', () => {
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, client(['inventory:read'], ['1']), { branchId: '1' }), { allowed: true, reason: 'branch_managed' });
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, client(['inventory:read'], ['1']), { branchId: '2' }), { allowed: false, reason: 'branch_not_managed' });
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, client(['inventory:read']), { branchId: '1' }), { allowed: false, reason: 'branch_not_managed' });
+    });
+
+    it('reaches every branch only when configured with the admin role', () => {
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, client(['inventory:read'], [], ['admin']), { branchId: '2' }), { allowed: true, reason: 'role_granted' });
+    });
+
+    it('never reaches a route without a scope', () => {
+      assert.deepEqual(decideAccess(ruleFor('POST /api-keys'), client([...SCOPES], [], ['admin']), {}), { allowed: false, reason: 'user_token_required' });
+    });
+  });
+});
+
+describe('grantableScopes', () => {
+  it('lets a customer grant only profile:read', () => {
+    assert.deepEqual(grantableScopes(['customer']), ['profile:read']);
+  });
+
+  it('lets a manager grant profile and inventory scopes', () => {
+    assert.deepEqual(grantableScopes(['branch-manager']), ['profile:read', 'inventory:read', 'inventory:write']);
+  });
+
+  it('lets an admin grant every scope', () => {
+    assert.deepEqual(grantableScopes(['admin']), [...SCOPES]);
   });
 });

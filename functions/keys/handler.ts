@@ -1,0 +1,10 @@
+/** Wiring of the keys service: configuration and clients, built once per container. */
+import { createDocumentClient } from '../../lib/aws';
+import { dataConfig } from '../../lib/config';
+import { createDynamoAccessStore } from '../../lib/access-store';
+import { createKeysService } from './service';
+
+const data = dataConfig();
+export const handler = createKeysService({
+  accessStore: createDynamoAccessStore(createDocumentClient(data), data.tables.access),
+});
