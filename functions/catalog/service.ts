@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { createHttpService, protectedRoute, publicRoute } from '../../lib/http';
 import { createLogger } from '../../lib/observability';
-import { ForbiddenError, NotFoundError } from '../../lib/errors';
+import { NotFoundError } from '../../lib/errors';
 import { decodePageToken, encodePageToken, limitSchema, pathId } from '../../lib/validation';
 import type { Product, ProductStore } from './store';
 
@@ -44,8 +44,6 @@ export const createCatalogService = (deps: { products: ProductStore }, logger = 
     'POST /products': protectedRoute({
       body: newProduct,
       handle: async ({ body, caller }) => {
-        // Defence in depth: the authorizer already required admin.
-        if (!caller.roles.includes('admin')) throw new ForbiddenError('role_missing', 'Only admins can create products');
         const product: Product = { productId: randomUUID(), ...body, createdAt: new Date().toISOString() };
         await deps.products.create(product);
         logger.info('product created', { productId: product.productId, by: caller.sub });

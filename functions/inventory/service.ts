@@ -7,9 +7,8 @@
 import { z } from 'zod';
 import { createHttpService, protectedRoute } from '../../lib/http';
 import { createLogger } from '../../lib/observability';
-import { ForbiddenError, NotFoundError } from '../../lib/errors';
+import { NotFoundError } from '../../lib/errors';
 import { pathId } from '../../lib/validation';
-import type { RoleContext } from '../../lib/role-context';
 import type { InventoryStore } from './store';
 
 export const MAX_QUANTITY = 1_000_000_000;
@@ -28,25 +27,15 @@ const adjustmentBody = z.strictObject({
   reason: z.string().trim().min(1).max(200),
 });
 
-export const assertBranchAccess = (caller: RoleContext, branchId: string): void => {
-  if (caller.roles.includes('admin')) return;
-  if (caller.roles.includes('branch-manager') && caller.branches.includes(branchId)) return;
-  throw new ForbiddenError(
-    caller.roles.includes('branch-manager') ? 'branch_not_managed' : 'role_missing',
-    'You are not allowed to access this branch',
-  );
-};
-
 export const createInventoryService = (deps: { inventory: InventoryStore }, logger = createLogger('inventory')) => {
   const knownBranch = async (branchId: string) => {
     if (!(await deps.inventory.branchExists(branchId))) throw new NotFoundError('branch_not_found', 'No such branch');
   };
 
   /** The stock item a write addresses: access first, then whether branch and product exist. */
-  const writableStock = async (params: Record<string, string>, caller: RoleContext) => {
+  const writableStock = async (params: Record<string, string>) => {
     const branchId = pathId(params, 'branchId');
     const productId = pathId(params, 'productId');
-    assertBranchAccess(caller, branchId);
     await knownBranch(branchId);
     if (!(await deps.inventory.productExists(productId))) throw new NotFoundError('product_not_found', 'No such product');
     return { branchId, productId };
@@ -54,9 +43,8 @@ export const createInventoryService = (deps: { inventory: InventoryStore }, logg
 
   return createHttpService('inventory', logger, {
     'GET /branches/{branchId}/products': protectedRoute({
-      handle: async ({ params, caller }) => {
+      handle: async ({ params }) => {
         const branchId = pathId(params, 'branchId');
-        assertBranchAccess(caller, branchId);
         await knownBranch(branchId);
         const items = await deps.inventory.listStock(branchId);
         return { body: { branchId, items: items.map(({ productId, quantity, updatedAt }) => ({ productId, quantity, updatedAt })) } };
@@ -66,7 +54,7 @@ export const createInventoryService = (deps: { inventory: InventoryStore }, logg
     'PUT /branches/{branchId}/products/{productId}': protectedRoute({
       body: stockBody,
       handle: async ({ params, body, caller }) => {
-        const { branchId, productId } = await writableStock(params, caller);
+        const { branchId, productId } = await writableStock(params);
         const stock = await deps.inventory.setStock({ branchId, productId, quantity: body.quantity, updatedBy: caller.sub });
         logger.info('stock set', { branchId, productId, quantity: stock.quantity, version: stock.version, by: caller.sub });
         return { body: stock };
@@ -76,7 +64,7 @@ export const createInventoryService = (deps: { inventory: InventoryStore }, logg
     'POST /branches/{branchId}/products/{productId}/adjustments': protectedRoute({
       body: adjustmentBody,
       handle: async ({ params, body, caller }) => {
-        const { branchId, productId } = await writableStock(params, caller);
+        const { branchId, productId } = await writableStock(params);
         const stock = await deps.inventory.adjustStock({ branchId, productId, delta: body.delta, reason: body.reason, updatedBy: caller.sub });
         logger.info('stock adjusted', { branchId, productId, delta: body.delta, quantity: stock.quantity, version: stock.version, by: caller.sub });
         return { body: stock };

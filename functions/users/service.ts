@@ -111,8 +111,7 @@ export const createUsersService = (deps: UsersDeps, logger: Logger = createLogge
 
     'GET /users': protectedRoute({
       query: listQuery,
-      handle: async ({ query, caller }) => {
-        if (!caller.roles.includes('admin')) throw new ForbiddenError('role_missing', 'Only admins can list users');
+      handle: async ({ query }) => {
         const page = await deps.identity.listUsers(query.limit, query.nextToken);
         const [roles, records] = await Promise.all([
           mapLimited(page.users, LOOKUP_CONCURRENCY, (user: DirectoryUser) => deps.identity.rolesOf(user.username)),

@@ -6,8 +6,7 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ForbiddenError } from '../../lib/errors';
-import { MAX_QUANTITY, assertBranchAccess, createInventoryService } from '../../functions/inventory/service';
+import { MAX_QUANTITY, createInventoryService } from '../../functions/inventory/service';
 import type { InventoryStore, StockLevel } from '../../functions/inventory/store';
 import { ADMIN, CUSTOMER, MANAGER_OF_1, bodyOf, httpEvent, lambdaContext, recordingLogger, roleContext } from './fixtures';
 import type { RoleContext } from '../../lib/role-context';
@@ -240,29 +239,3 @@ describe('inventory service', () => {
   });
 });
 
-describe('assertBranchAccess', () => {
-  it('lets an admin into any branch', () => {
-    assert.doesNotThrow(() => assertBranchAccess(ADMIN, '2'));
-  });
-
-  it('lets a branch manager into a branch their context lists', () => {
-    assert.doesNotThrow(() => assertBranchAccess(MANAGER_OF_1, '1'));
-  });
-
-  it('refuses a branch manager another branch with branch_not_managed', () => {
-    assert.throws(
-      () => assertBranchAccess(roleContext({ roles: ['branch-manager'], branches: ['1'] }), '2'),
-      (error: unknown) => error instanceof ForbiddenError && error.code === 'branch_not_managed',
-    );
-  });
-
-  it('refuses branch ids in disguise ("01", "1 ") with branch_not_managed', () => {
-    for (const branchId of ['01', '1 ', ' 1']) {
-      assert.throws(() => assertBranchAccess(MANAGER_OF_1, branchId), { code: 'branch_not_managed' });
-    }
-  });
-
-  it('refuses a customer with role_missing even if the context lists the branch', () => {
-    assert.throws(() => assertBranchAccess(roleContext({ roles: ['customer'], branches: ['1'] }), '1'), { code: 'role_missing' });
-  });
-});
