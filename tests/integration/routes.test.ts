@@ -96,6 +96,21 @@ const CASES: Case[] = [
     body: { delta: 1, reason: 'delivery' },
     expect: { anonymous: 401, customer: 403, manager: 403, admin: 200 },
   },
+  // Keys: every signed-in user manages their own (api-keys.test.ts has the rest).
+  {
+    route: 'POST /api-keys',
+    method: 'POST',
+    path: '/api-keys',
+    body: { name: 'route matrix', scopes: ['profile:read'], expiresInDays: 1 },
+    expect: { anonymous: 401, customer: 201, manager: 201, admin: 201 },
+  },
+  { route: 'GET /api-keys', method: 'GET', path: '/api-keys', expect: { anonymous: 401, customer: 200, manager: 200, admin: 200 } },
+  {
+    route: 'DELETE /api-keys/{keyId}',
+    method: 'DELETE',
+    path: '/api-keys/0123456789abcdef0123',
+    expect: { anonymous: 401, customer: 404, manager: 404, admin: 404 },
+  },
 ];
 
 describe('route table', () => {

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { ROLES, ROUTE_POLICY } from '../../lib/route-policy';
-import { tableNames } from '../../scripts/local/settings';
+import { ROLES, ROUTE_POLICY, SCOPES } from '../../lib/route-policy';
+import { MACHINE_CLIENTS, RESOURCE_SERVER_ID, tableNames } from '../../scripts/local/settings';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const WORK = path.join('.local', `template-test-${process.pid}`);
@@ -102,10 +102,40 @@ describe('generated CloudFormation template', () => {
 
   it('creates the user pool with one group per role and an app client with token revocation', () => {
     assert.deepEqual(ofType('AWS::Cognito::UserPoolGroup').map(([, g]) => g.Properties.GroupName).sort(), [...ROLES].sort());
-    const [[, client]] = ofType('AWS::Cognito::UserPoolClient') as [[string, Resource]];
+    const client = resources.UserPoolClient!;
     assert.equal(client.Properties.EnableTokenRevocation, true);
     assert.equal(client.Properties.GenerateSecret, false);
     assert.deepEqual(client.Properties.ExplicitAuthFlows.sort(), ['ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_PASSWORD_AUTH']);
+  });
+
+  it('declares a resource server with exactly the route policy scopes, and a domain for its token endpoint', () => {
+    const [[, server]] = ofType('AWS::Cognito::UserPoolResourceServer') as [[string, Resource]];
+    assert.equal(server.Properties.Identifier, RESOURCE_SERVER_ID);
+    assert.deepEqual(server.Properties.Scopes.map((s: { ScopeName: string }) => s.ScopeName).sort(), [...SCOPES].sort());
+    assert.equal(ofType('AWS::Cognito::UserPoolDomain').length, 1);
+  });
+
+  it('declares each machine client as the local stack provisions it, client credentials only, with a secret', () => {
+    const machines = ofType('AWS::Cognito::UserPoolClient').filter(([name]) => name !== 'UserPoolClient');
+    assert.equal(machines.length, MACHINE_CLIENTS.length);
+    for (const seed of MACHINE_CLIENTS) {
+      const found = machines.find(([, r]) => JSON.stringify(r.Properties.ClientName).endsWith(`-${seed.name}"`));
+      assert.ok(found, `no app client for machine ${seed.name}`);
+      const client = found[1].Properties;
+      assert.equal(client.GenerateSecret, true);
+      assert.deepEqual(client.AllowedOAuthFlows, ['client_credentials']);
+      assert.deepEqual([...client.AllowedOAuthScopes].sort(), seed.scopes.map((scope) => `${RESOURCE_SERVER_ID}/${scope}`).sort());
+    }
+    // MACHINE_CLIENTS, as every function gets it: the same names and branches, the real client ids.
+    const env = resources.AuthorizerLambdaFunction!.Properties.Environment.Variables;
+    assert.equal(env.RESOURCE_SERVER_ID, RESOURCE_SERVER_ID);
+    const [separator, parts] = env.MACHINE_CLIENTS['Fn::Join'] as [string, unknown[]];
+    const resolved = JSON.parse(parts.map((part) => (typeof part === 'string' ? part : `ref:${(part as { Ref: string }).Ref}`)).join(separator));
+    assert.deepEqual(
+      resolved.map((c: { name: string; branches?: string[]; roles?: string[] }) => [c.name, c.branches ?? [], c.roles ?? []]),
+      MACHINE_CLIENTS.map((c) => [c.name, c.branches, c.roles]),
+    );
+    for (const entry of resolved) assert.match(entry.clientId, /^ref:\w+Client$/);
   });
 
   it('points the functions at the stack\'s own pool and tables, and denies unauthenticated callers on AWS', () => {
