@@ -9,7 +9,8 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -266,5 +267,80 @@ describe('path tricks', () => {
       assert.notEqual(answer.status, 200, branch);
     }
     assert.equal((await call('GET', '/branches/2/products', { token: manager.accessToken })).status, 403);
+  });
+});
+
+describe('attacks on API keys', () => {
+  let manager: Session;
+  let admin: Session;
+  let key: string;
+  let keyId: string;
+
+  before(async () => {
+    [manager, admin] = [await login('manager'), await login('admin')];
+    const created = await call('POST', '/api-keys', { token: manager.accessToken, body: { name: 'attack target', scopes: ['inventory:read'], expiresInDays: 1 } });
+    assert.equal(created.status, 201, created.text);
+    ({ key, id: keyId } = created.body as { key: string; id: string });
+  });
+
+  /** A key with a valid checksum over whatever id and secret the attacker chose. */
+  const forge = (id: string, secret: string) => {
+    const body = `gwk_${id}_${secret}`;
+    return `${body}_${crc32(body).toString(16).padStart(8, '0')}`;
+  };
+
+  it('refuses a well-formed key with a valid checksum whose id does not exist', async () => {
+    assertRefused(await call('GET', '/branches/1/products', { token: forge(randomBytes(10).toString('hex'), randomBytes(32).toString('base64url')) }), 'made-up id');
+  });
+
+  it("refuses a real key id with a forged secret and a recomputed checksum", async () => {
+    assertRefused(await call('GET', '/branches/1/products', { token: forge(keyId, randomBytes(32).toString('base64url')) }), 'forged secret');
+  });
+
+  it("refuses the manager's secret moved onto an admin's key id", async () => {
+    const adminKey = await call('POST', '/api-keys', { token: admin.accessToken, body: { name: 'admin key', scopes: ['users:read'], expiresInDays: 1 } });
+    assert.equal(adminKey.status, 201);
+    const secret = key.slice(`gwk_${keyId}_`.length, -9);
+    assertRefused(await call('GET', '/users', { token: forge((adminKey.body as { id: string }).id, secret) }), 'secret on another id');
+  });
+
+  it('refuses key-shaped garbage: wrong lengths, other alphabets, a JWT behind the prefix, an oversized key', async () => {
+    const variants = [
+      'gwk_',
+      `gwk_${keyId}`,
+      `gwk_${keyId}_`,
+      key.toUpperCase(),
+      key.replace(/_([0-9a-f]{8})$/, ''),
+      `gwk_${manager.accessToken}`,
+      `gwk_${'a'.repeat(8000)}`,
+      forge(keyId.toUpperCase(), key.slice(`gwk_${keyId}_`.length, -9)),
+      forge(`${keyId}00`, randomBytes(32).toString('base64url')),
+    ];
+    for (const variant of variants) assertRefused(await call('GET', '/branches/1/products', { headers: { authorization: `Bearer ${variant}` } }), variant.slice(0, 40));
+  });
+
+  it('ignores a key sent anywhere but the Authorization header', async () => {
+    for (const headers of [{ 'x-api-key': key }, { 'api-key': key }, { cookie: `key=${key}` }] as Record<string, string>[]) {
+      assertRefused(await call('GET', '/branches/1/products', { headers }), Object.keys(headers)[0]!);
+    }
+    assertRefused(await call('GET', `/branches/1/products?api_key=${key}`), 'query string');
+  });
+
+  it('refuses a key under another scheme or next to a token', async () => {
+    for (const value of [`Basic ${key}`, `ApiKey ${key}`, key, `Bearer ${key} ${manager.accessToken}`, `Bearer ${key},${key}`]) {
+      assertRefused(await call('GET', '/branches/1/products', { headers: { authorization: value } }), value.slice(0, 20));
+    }
+  });
+
+  it('never lets a key reach beyond its owner, whatever scopes it claims', async () => {
+    // The manager cannot even be given users:read; a key with every grantable scope still cannot list users.
+    const denied = await call('POST', '/api-keys', { token: manager.accessToken, body: { name: 'escalate', scopes: ['users:read'], expiresInDays: 1 } });
+    assert.equal(denied.status, 403);
+    const wide = await call('POST', '/api-keys', { token: manager.accessToken, body: { name: 'wide', scopes: ['profile:read', 'inventory:read', 'inventory:write'], expiresInDays: 1 } });
+    assert.equal(wide.status, 201);
+    const wideKey = (wide.body as { key: string }).key;
+    assertRefused(await call('GET', '/users', { token: wideKey }), 'users with a manager key');
+    assertRefused(await call('GET', '/branches/2/products', { token: wideKey }), 'other branch with a manager key');
+    assertRefused(await call('POST', '/products', { token: wideKey, body: { name: 'x', priceCents: 1 } }), 'catalog with a manager key');
   });
 });
