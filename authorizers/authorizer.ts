@@ -17,7 +17,6 @@
  */
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { apiKeyRefusal, revocationReason, type ApiKeyRefusal, type RevocationReason, type SnapshotReader } from '../lib/access-records';
 import type { ParsedApiKey } from '../lib/api-keys';
 import type { AccessTokenVerifier, TokenFailureReason } from '../lib/jwt';
@@ -25,6 +24,7 @@ import { gatewayScopes, verificationFailureReason } from '../lib/jwt';
 import { decideAccess, isRole, ruleFor, type AccessDecision } from '../lib/route-policy';
 import { OFFLINE_OVERRIDE_HEADER, toAuthorizerContext, type RoleContext } from '../lib/role-context';
 import type { AuthorizerConfig } from '../lib/config';
+import type { EmbeddedMetrics } from '../lib/observability';
 import { extractBearerToken, headerValues, type BearerFailure } from './bearer';
 
 export { OFFLINE_OVERRIDE_HEADER };
@@ -53,7 +53,8 @@ export interface AuthorizerDeps {
   /** The one read per decision: revocation state and managed branches (two for an API key). */
   accessStore: SnapshotReader;
   logger: Logger;
-  metrics: Metrics;
+  /** The decision's metrics, carried by its log line. */
+  metrics: EmbeddedMetrics;
   config: AuthorizerConfig;
   /** Awaited before the first decision: the key set loading at cold start. */
   ready?: Promise<unknown>;
@@ -210,9 +211,11 @@ export const createAuthorizer = (deps: AuthorizerDeps) => {
       requestId: event.requestContext?.requestId,
       principal: principal ?? null,
       latencyMs,
+      ...metrics.fields([
+        [outcome.allowed ? 'AuthorizerAllow' : 'AuthorizerDeny', 'Count', 1],
+        ['AuthorizerLatency', 'Milliseconds', latencyMs],
+      ]),
     });
-    metrics.addMetric(outcome.allowed ? 'AuthorizerAllow' : 'AuthorizerDeny', MetricUnit.Count, 1);
-    metrics.addMetric('AuthorizerLatency', MetricUnit.Milliseconds, latencyMs);
 
     if (outcome.allowed) return { isAuthorized: true, context: toAuthorizerContext(outcome.context) };
     if (outcome.status === 401 && config.unauthenticatedResponse === 'error') {

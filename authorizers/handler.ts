@@ -1,38 +1,56 @@
 /**
  * The deployed authorizer: configuration read and clients built once per container, the key
- * set loaded at cold start (as aws-jwt-verify's own sample authorizer does).
+ * set loaded at cold start (as aws-jwt-verify's own sample authorizer does), verified tokens
+ * remembered (lib/verification-cache.ts), the access records read per decision or cached for
+ * REVOCATION_CACHE_SECONDS. No middy and no Powertools Metrics in this bundle (60 KB budget):
+ * Powertools Logger gets the Lambda context through `withLogContext`, and the decision's
+ * metrics ride on its log line (`createEmbeddedMetrics`, CloudWatch EMF).
  */
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { authorizerConfig, dataConfig, identityConfig } from '../lib/config';
-import { withSnapshotCache } from '../lib/access-records';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { withSnapshotCache, type SnapshotReader } from '../lib/access-records';
+import { authorizerConfig, dataConfig, identityConfig, verificationCacheConfig, type AuthorizerConfig, type VerificationCacheConfig } from '../lib/config';
 import { createBatchGetReader, createLiteSnapshotReader } from '../lib/dynamodb-lite';
-import { createAccessTokenVerifier } from '../lib/jwt';
-import { createLogger, createMetrics } from '../lib/observability';
+import { createAccessTokenVerifier, type AccessTokenVerifier } from '../lib/jwt';
+import { createEmbeddedMetrics, createLogger, withLogContext, type EmbeddedMetrics } from '../lib/observability';
+import { withVerificationCache } from '../lib/verification-cache';
 import { createAuthorizer } from './authorizer';
 
-const logger = createLogger('authorizer');
-const metrics = createMetrics('authorizer');
-const data = dataConfig();
-const config = authorizerConfig();
-const verifier = createAccessTokenVerifier(identityConfig());
-const ready = verifier.hydrate().catch((error: unknown) => {
-  // Not fatal: the key set is fetched again at the first token; until then requests are denied.
-  logger.warn('key set not loaded at cold start', { errorName: (error as Error)?.name });
-});
+export interface AuthorizerParts {
+  /** The bare verifier and access records; the caches below are put in front of them here. */
+  verifier: AccessTokenVerifier;
+  accessStore: SnapshotReader;
+  logger: Logger;
+  metrics: EmbeddedMetrics;
+  config: AuthorizerConfig;
+  verificationCache: VerificationCacheConfig;
+}
 
-export const handler = middy(
-  createAuthorizer({
-    verifier,
-    accessStore: withSnapshotCache(createLiteSnapshotReader(createBatchGetReader(data), data.tables.access), {
-      ttlSeconds: config.revocationCacheSeconds,
-    }),
+/** The authorizer as deployed, around its parts. The bench builds its variants with it too. */
+export const wireAuthorizer = ({ verifier, accessStore, logger, metrics, config, verificationCache }: AuthorizerParts) => {
+  const ready = verifier.hydrate().catch((error: unknown) => {
+    // Not fatal: the key set is fetched again at the first token; until then requests are denied.
+    logger.warn('key set not loaded at cold start', { errorName: (error as Error)?.name });
+  });
+  return withLogContext(
     logger,
-    metrics,
-    config,
-    ready,
-  }),
-)
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics));
+    createAuthorizer({
+      verifier: withVerificationCache(verifier, { maxEntries: verificationCache.maxEntries }),
+      accessStore: withSnapshotCache(accessStore, { ttlSeconds: config.revocationCacheSeconds }),
+      logger,
+      metrics,
+      config,
+      ready,
+    }),
+  );
+};
+
+const data = dataConfig();
+
+export const handler = wireAuthorizer({
+  verifier: createAccessTokenVerifier(identityConfig()),
+  accessStore: createLiteSnapshotReader(createBatchGetReader(data), data.tables.access),
+  logger: createLogger('authorizer'),
+  metrics: createEmbeddedMetrics(),
+  config: authorizerConfig(),
+  verificationCache: verificationCacheConfig(),
+});

@@ -8,6 +8,7 @@
  */
 import { ConfigurationError } from './errors';
 import { isRole, type Role } from './route-policy';
+import { VERIFICATION_CACHE_DEFAULTS } from './verification-cache';
 
 type Env = Record<string, string | undefined>;
 
@@ -201,3 +202,16 @@ export const authorizerConfig = (env: Env = process.env): AuthorizerConfig => {
     machineClients,
   };
 };
+
+export interface VerificationCacheConfig {
+  /**
+   * Most verified tokens a warm authorizer remembers (`lib/verification-cache.ts`); 0 = check
+   * every token's signature on every request. Revocation and the route policy are not cached
+   * there: see that module.
+   */
+  maxEntries: number;
+}
+
+export const verificationCacheConfig = (env: Env = process.env): VerificationCacheConfig => ({
+  maxEntries: integer(env, 'VERIFICATION_CACHE_ENTRIES', VERIFICATION_CACHE_DEFAULTS.maxEntries, 0, 100_000),
+});

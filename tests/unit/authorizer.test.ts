@@ -7,14 +7,15 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { JwtExpiredError, JwtInvalidSignatureError } from 'aws-jwt-verify/error';
 import { OFFLINE_OVERRIDE_HEADER, createAuthorizer, type AuthorizerResult } from '../../authorizers/authorizer';
 import type { AccessSnapshot, ApiKeySnapshot, SnapshotReader, UserRecord } from '../../lib/access-store';
 import { generateApiKey, parseApiKey, type ApiKeyRecord } from '../../lib/api-keys';
 import type { AuthorizerConfig } from '../../lib/config';
 import type { AccessTokenClaims, AccessTokenVerifier, MachineTokenClaims, VerifiedToken } from '../../lib/jwt';
+import { createEmbeddedMetrics, type EmbeddedMetrics } from '../../lib/observability';
 import { recordingLogger, type LogLine } from './fixtures';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImtleS0xIn0.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
@@ -99,12 +100,14 @@ interface HarnessOptions {
 
 const harness = (options: HarnessOptions = {}) => {
   const { logger, lines } = recordingLogger('authorizer');
-  const metrics = new Metrics({ namespace: 'test', serviceName: 'test' });
+  // Metrics on (whatever this process's environment says): their fields land in the decision line.
+  const embedded = createEmbeddedMetrics({}, () => NOW * 1000);
   const metricNames: string[] = [];
-  const addMetric = metrics.addMetric.bind(metrics);
-  metrics.addMetric = (...args: Parameters<Metrics['addMetric']>) => {
-    metricNames.push(args[0]);
-    return addMetric(...args);
+  const metrics: EmbeddedMetrics = {
+    fields: (values) => {
+      metricNames.push(...values.map(([name]) => name));
+      return embedded.fields(values);
+    },
   };
   const verifier = fakeVerifier(options.claims);
   const accessStore = fakeAccessStore(options.snapshot, options.apiKey);
@@ -526,6 +529,66 @@ describe('createAuthorizer', () => {
         assert.ok(lines.length > 0);
         assertNoTokenIn(lines);
       }
+    });
+
+    it('carries the decision metrics in the same line, in CloudWatch embedded metric format', async () => {
+      // Prepare
+      const { authorize, decisionLog } = harness({ claims: claimsFor({ 'cognito:groups': ['customer'] }) });
+      // Act
+      await authorize(authorizerEvent({ routeKey: 'GET /users' }));
+      // Assess
+      const line = decisionLog();
+      assert.deepEqual(line._aws, {
+        Timestamp: NOW * 1000,
+        CloudWatchMetrics: [
+          {
+            Namespace: 'ServerlessGateway',
+            Dimensions: [['service']],
+            Metrics: [
+              { Name: 'AuthorizerDeny', Unit: 'Count' },
+              { Name: 'AuthorizerLatency', Unit: 'Milliseconds' },
+            ],
+          },
+        ],
+      });
+      assert.equal(line.AuthorizerDeny, 1);
+      assert.equal(line.AuthorizerLatency, line.latencyMs);
+    });
+
+    it('prints one JSON line per decision with the metric values and their service dimension at its root', async () => {
+      // Prepare: a real Powertools logger at INFO, its output captured.
+      const logger = new Logger({ serviceName: 'authorizer', logLevel: 'INFO' });
+      const authorize = createAuthorizer({
+        verifier: fakeVerifier().verifier,
+        accessStore: fakeAccessStore().store,
+        logger,
+        metrics: createEmbeddedMetrics({}),
+        config: { unauthenticatedResponse: 'deny', revocationCacheSeconds: 0, resourceServerId: 'gateway', machineClients: [] },
+        now: () => NOW,
+      });
+      const printed: string[] = [];
+      const write = process.stdout.write;
+      process.stdout.write = ((chunk: string | Uint8Array) => {
+        printed.push(String(chunk));
+        return true;
+      }) as typeof process.stdout.write;
+      // Act
+      try {
+        await authorize(authorizerEvent());
+      } finally {
+        process.stdout.write = write;
+      }
+      // Assess
+      const lines = printed.join('').split('\n').filter(Boolean);
+      assert.equal(lines.length, 1, 'one line per decision, metrics included');
+      const line = JSON.parse(lines[0]!);
+      assert.equal(line.message, 'authorizer decision');
+      assert.equal(line.service, 'authorizer');
+      const [directive] = line._aws.CloudWatchMetrics;
+      for (const dimension of directive.Dimensions.flat()) assert.equal(typeof line[dimension], 'string', `dimension ${dimension} at the root`);
+      for (const { Name } of directive.Metrics) assert.equal(typeof line[Name], 'number', `metric ${Name} at the root`);
+      assert.equal(line.AuthorizerAllow, 1);
+      assert.equal(typeof line._aws.Timestamp, 'number');
     });
   });
 

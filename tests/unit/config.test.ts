@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { authorizerConfig, dataConfig, identityConfig, sessionConfig } from '../../lib/config';
+import { authorizerConfig, dataConfig, identityConfig, sessionConfig, verificationCacheConfig } from '../../lib/config';
 import { ConfigurationError } from '../../lib/errors';
 
 const IDENTITY = { COGNITO_USER_POOL_ID: 'eu-west-1_AbCdEf', COGNITO_CLIENT_ID: 'client-1', AWS_REGION: 'eu-west-1' };
@@ -207,6 +207,24 @@ describe('authorizerConfig', () => {
   for (const bad of ['allow', 'DENY', 'Error', '401', 'true']) {
     it(`rejects AUTHORIZER_UNAUTHENTICATED_RESPONSE=${JSON.stringify(bad)} naming the variable`, () => {
       assertConfigError(() => authorizerConfig({ ...IDENTITY, AUTHORIZER_UNAUTHENTICATED_RESPONSE: bad }), 'AUTHORIZER_UNAUTHENTICATED_RESPONSE');
+    });
+  }
+});
+
+describe('verificationCacheConfig', () => {
+  it('remembers 10,000 verified tokens by default, also when VERIFICATION_CACHE_ENTRIES is blank', () => {
+    assert.deepEqual(verificationCacheConfig({}), { maxEntries: 10_000 });
+    assert.deepEqual(verificationCacheConfig({ VERIFICATION_CACHE_ENTRIES: ' ' }), { maxEntries: 10_000 });
+  });
+
+  it('reads VERIFICATION_CACHE_ENTRIES within [0, 100000], 0 turning the cache off', () => {
+    assert.equal(verificationCacheConfig({ VERIFICATION_CACHE_ENTRIES: '0' }).maxEntries, 0);
+    assert.equal(verificationCacheConfig({ VERIFICATION_CACHE_ENTRIES: '100000' }).maxEntries, 100_000);
+  });
+
+  for (const bad of ['100001', '-1', '1e3', 'many']) {
+    it(`rejects VERIFICATION_CACHE_ENTRIES=${JSON.stringify(bad)} naming the variable`, () => {
+      assertConfigError(() => verificationCacheConfig({ VERIFICATION_CACHE_ENTRIES: bad }), 'VERIFICATION_CACHE_ENTRIES');
     });
   }
 });

@@ -1,0 +1,246 @@
+/**
+ * The verification cache over a fake verifier and a fake clock: what is answered from the
+ * cache, and every bound that sends a token back to the real verifier.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { JwtExpiredError, JwtInvalidSignatureError } from 'aws-jwt-verify/error';
+import type { AccessTokenClaims, AccessTokenVerifier, VerifiedToken } from '../../lib/jwt';
+import { withVerificationCache } from '../../lib/verification-cache';
+
+const T0 = 1_893_452_400_000; // epoch ms
+const EXP = T0 / 1000 + 3600; // the token expires an hour after T0
+
+const TOKEN = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImtleS0xIn0.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
+
+const claims = (sub: string, exp = EXP): AccessTokenClaims => ({
+  sub,
+  username: sub,
+  client_id: 'client-1',
+  token_use: 'access',
+  jti: `jti-${sub}`,
+  'cognito:groups': ['admin'],
+  exp,
+  iat: T0 / 1000,
+});
+
+/**
+ * A verifier that accepts the tokens in `accepted` (token -> claims) and refuses anything else
+ * with a bad signature, or everything with `failWith` while set; it counts its calls.
+ */
+const fakeVerifier = (accepted: Record<string, AccessTokenClaims>) => {
+  const state = { calls: [] as string[], hydrated: 0, failWith: undefined as Error | undefined };
+  const verifier: AccessTokenVerifier = {
+    verify: async (token) => {
+      state.calls.push(token);
+      if (state.failWith) throw state.failWith;
+      const found = accepted[token];
+      if (!found) throw new JwtInvalidSignatureError('Invalid signature');
+      return { kind: 'user', claims: structuredClone(found) };
+    },
+    hydrate: async () => {
+      state.hydrated += 1;
+    },
+  };
+  return { verifier, state };
+};
+
+const clock = (start = T0) => {
+  const time = { now: start };
+  return { now: () => time.now, advance: (ms: number) => (time.now += ms), set: (ms: number) => (time.now = ms) };
+};
+
+describe('withVerificationCache', () => {
+  it('answers a repeated token from the cache without calling the verifier again', async () => {
+    // Prepare
+    const { verifier, state } = fakeVerifier({ [TOKEN]: claims('alice') });
+    const time = clock();
+    const cached = withVerificationCache(verifier, { now: time.now });
+    // Act
+    const first = await cached.verify(TOKEN);
+    time.advance(1000);
+    const second = await cached.verify(TOKEN);
+    // Assess
+    assert.equal(state.calls.length, 1);
+    assert.deepEqual(second, first);
+    assert.deepEqual(second, { kind: 'user', claims: claims('alice') });
+  });
+
+  it('verifies again once the token expires, and the verifier refuses it with its own error', async () => {
+    // Prepare
+    const { verifier, state } = fakeVerifier({ [TOKEN]: claims('alice') });
+    const time = clock();
+    const cached = withVerificationCache(verifier, { now: time.now, maxAgeSeconds: 86_400 });
+    await cached.verify(TOKEN);
+    // Act: the last millisecond before exp is still a hit...
+    time.set(EXP * 1000 - 1);
+    await cached.verify(TOKEN);
+    assert.equal(state.calls.length, 1);
+    // ...exp itself is not.
+    time.set(EXP * 1000);
+    state.failWith = new JwtExpiredError('Token expired', EXP);
+    // Assess
+    await assert.rejects(cached.verify(TOKEN), JwtExpiredError);
+    assert.equal(state.calls.length, 2);
+    await assert.rejects(cached.verify(TOKEN), JwtExpiredError);
+    assert.equal(state.calls.length, 3, 'an expired token is never answered from the cache');
+  });
+
+  it('verifies again after maxAgeSeconds even though the token is still valid', async () => {
+    // Prepare
+    const { verifier, state } = fakeVerifier({ [TOKEN]: claims('alice') });
+    const time = clock();
+    const cached = withVerificationCache(verifier, { now: time.now, maxAgeSeconds: 300 });
+    await cached.verify(TOKEN);
+    // Act
+    time.advance(299_999);
+    await cached.verify(TOKEN);
+    const callsWithinMaxAge = state.calls.length;
+    time.advance(1);
+    await cached.verify(TOKEN);
+    // Assess
+    assert.equal(callsWithinMaxAge, 1);
+    assert.equal(state.calls.length, 2);
+  });
+
+  it('defaults to a maximum age of 300 seconds', async () => {
+    const { verifier, state } = fakeVerifier({ [TOKEN]: claims('alice') });
+    const time = clock();
+    const cached = withVerificationCache(verifier, { now: time.now });
+    await cached.verify(TOKEN);
+    time.advance(300_000);
+    await cached.verify(TOKEN);
+    assert.equal(state.calls.length, 2);
+  });
+
+  it('a token refused once is checked again by the verifier every time (failures are not cached)', async () => {
+    // Prepare
+    const { verifier, state } = fakeVerifier({ [TOKEN]: claims('alice') });
+    const cached = withVerificationCache(verifier, { now: clock().now });
+    state.failWith = new Error('key set unavailable');
+    // Act
+    await assert.rejects(cached.verify(TOKEN), /key set unavailable/);
+    await assert.rejects(cached.verify(TOKEN), /key set unavailable/);
+    state.failWith = undefined;
+    const verified = await cached.verify(TOKEN);
+    // Assess
+    assert.equal(state.calls.length, 3);
+    assert.equal(verified.claims.sub, 'alice');
+  });
+
+  it('misses for a token that differs by one byte, which the verifier then refuses', async () => {
+    // Prepare
+    const { verifier, state } = fakeVerifier({ [TOKEN]: claims('alice') });
+    const cached = withVerificationCache(verifier, { now: clock().now });
+    await cached.verify(TOKEN);
+    const lastChar = TOKEN.at(-1) === 'g' ? 'h' : 'g';
+    const tampered = TOKEN.slice(0, -1) + lastChar;
+    // Act / Assess
+    await assert.rejects(cached.verify(tampered), JwtInvalidSignatureError);
+    await assert.rejects(cached.verify(`${TOKEN} `), JwtInvalidSignatureError);
+    assert.deepEqual(state.calls, [TOKEN, tampered, `${TOKEN} `]);
+  });
+
+  it('keeps at most maxEntries tokens, forgetting the least recently used first', async () => {
+    // Prepare
+    const tokens = { a: 'token.a.sig', b: 'token.b.sig', c: 'token.c.sig' };
+    const { verifier, state } = fakeVerifier({ [tokens.a]: claims('a'), [tokens.b]: claims('b'), [tokens.c]: claims('c') });
+    const cached = withVerificationCache(verifier, { now: clock().now, maxEntries: 2 });
+    await cached.verify(tokens.a);
+    await cached.verify(tokens.b);
+    await cached.verify(tokens.a); // a is now the most recently used
+    // Act
+    await cached.verify(tokens.c); // evicts b
+    state.calls.length = 0;
+    await cached.verify(tokens.a);
+    await cached.verify(tokens.c);
+    await cached.verify(tokens.b);
+    // Assess
+    assert.deepEqual(state.calls, [tokens.b]);
+  });
+
+  it("keeps at most maxTokenChars of tokens, forgetting the least recently used first, and never a token longer than that", async () => {
+    // Prepare: three 11-character tokens, room for two.
+    const tokens = { a: 'token.a.sig', b: 'token.b.sig', c: 'token.c.sig', long: 'token.long.signature' };
+    const { verifier, state } = fakeVerifier({
+      [tokens.a]: claims('a'),
+      [tokens.b]: claims('b'),
+      [tokens.c]: claims('c'),
+      [tokens.long]: claims('long'),
+    });
+    const cached = withVerificationCache(verifier, { now: clock().now, maxTokenChars: 22 });
+    await cached.verify(tokens.a);
+    await cached.verify(tokens.b);
+    // Act / Assess
+    await cached.verify(tokens.c); // no room for 33 characters: evicts a
+    state.calls.length = 0;
+    await cached.verify(tokens.b);
+    await cached.verify(tokens.c);
+    await cached.verify(tokens.a); // a miss: a is back in, b evicted
+    assert.deepEqual(state.calls, [tokens.a]);
+    await cached.verify(tokens.long); // 20 characters: evicts c and a
+    state.calls.length = 0;
+    await cached.verify(tokens.long);
+    await cached.verify(tokens.c);
+    assert.deepEqual(state.calls, [tokens.c]);
+    const tooLong = withVerificationCache(verifier, { now: clock().now, maxTokenChars: 10 });
+    state.calls.length = 0;
+    await tooLong.verify(tokens.a);
+    await tooLong.verify(tokens.a);
+    assert.deepEqual(state.calls, [tokens.a, tokens.a]);
+  });
+
+  it('counts each token once when two calls verify it at the same time', async () => {
+    // Prepare
+    const tokens = { a: 'token.a.sig', b: 'token.b.sig' };
+    const { verifier, state } = fakeVerifier({ [tokens.a]: claims('a'), [tokens.b]: claims('b') });
+    const cached = withVerificationCache(verifier, { now: clock().now, maxTokenChars: 22 });
+    // Act: a is put in twice, then b must still fit next to it.
+    await Promise.all([cached.verify(tokens.a), cached.verify(tokens.a)]);
+    await cached.verify(tokens.b);
+    state.calls.length = 0;
+    await cached.verify(tokens.a);
+    await cached.verify(tokens.b);
+    // Assess
+    assert.deepEqual(state.calls, []);
+  });
+
+  it('does not remember a token that is already expired when its verification returns', async () => {
+    const { verifier, state } = fakeVerifier({ [TOKEN]: claims('alice', T0 / 1000) });
+    const cached = withVerificationCache(verifier, { now: clock().now });
+    await cached.verify(TOKEN);
+    await cached.verify(TOKEN);
+    assert.equal(state.calls.length, 2);
+  });
+
+  it('hands out results no caller can change for the next one', async () => {
+    // Prepare
+    const { verifier } = fakeVerifier({ [TOKEN]: claims('alice') });
+    const cached = withVerificationCache(verifier, { now: clock().now });
+    const first = (await cached.verify(TOKEN)) as Extract<VerifiedToken, { kind: 'user' }>;
+    // Act
+    assert.throws(() => first.claims['cognito:groups']!.push('customer'), TypeError);
+    assert.throws(() => {
+      (first.claims as { sub: string }).sub = 'mallory';
+    }, TypeError);
+    // Assess
+    const second = (await cached.verify(TOKEN)) as Extract<VerifiedToken, { kind: 'user' }>;
+    assert.equal(second.claims.sub, 'alice');
+    assert.deepEqual(second.claims['cognito:groups'], ['admin']);
+  });
+
+  it('is the verifier itself, uncached, when maxEntries is 0', async () => {
+    const { verifier, state } = fakeVerifier({ [TOKEN]: claims('alice') });
+    const cached = withVerificationCache(verifier, { now: clock().now, maxEntries: 0 });
+    assert.equal(cached, verifier);
+    await cached.verify(TOKEN);
+    await cached.verify(TOKEN);
+    assert.equal(state.calls.length, 2);
+  });
+
+  it('passes hydrate through to the verifier', async () => {
+    const { verifier, state } = fakeVerifier({});
+    await withVerificationCache(verifier).hydrate();
+    assert.equal(state.hydrated, 1);
+  });
+});
