@@ -2,24 +2,42 @@
  * The authorizer's decision, in process and warm, next to what verifying the same token costs
  * with less and less around it:
  *
- *   authorizer            the real handler (authorizers/handler.ts), every decision reads the
- *                         access records in dynalite over loopback (REVOCATION_CACHE_SECONDS unset)
- *   authorizer_cached_store  the same pipeline and middlewares, with the access-record read
- *                         behind withSnapshotCache(ttl 5 s): how much of the cost is that read
+ *   authorizer            the real handler (authorizers/handler.ts) as deployed, defaults: the
+ *                         verification cache on, every decision reads the access records in
+ *                         dynalite over loopback (REVOCATION_CACHE_SECONDS unset)
+ *   authorizer_cached_store  the same wiring (wireAuthorizer), the access-record read behind
+ *                         withSnapshotCache(ttl 5 s) and the verification cache off: every
+ *                         decision checks the signature
+ *   cached                the same wiring with both caches (verification cache at its configured
+ *                         size, REVOCATION_CACHE_SECONDS=5), the same token repeated; and, unlike
+ *                         the others, its audit line with its metrics (EMF) really formatted and
+ *                         written, one write per decision, to /dev/null
  *   access_store_read     the access-record read alone (one BatchGetItem of two keys)
  *   ajv_verify            aws-jwt-verify's JwtVerifier.verify alone, key set cached (lib/jwt.ts)
  *   jsonwebtoken          the common template: jwks-rsa getSigningKey(kid) + jsonwebtoken.verify
  *   raw_verify            node:crypto RSA-SHA256 verify of the token's signature: the floor
  *
- * Calls are made one after the other, as one Lambda container serves its events.
+ * Calls are made one after the other, as one Lambda container serves its events. The other
+ * handler variants run with POWERTOOLS_LOG_LEVEL=SILENT and metrics off, as they always have:
+ * their numbers stay comparable with earlier runs. `cachedBreakdown` then times the stages of a
+ * cached decision one by one.
  */
+import { Console } from 'node:console';
 import { createPublicKey, verify as cryptoVerify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
 import jwt from 'jsonwebtoken';
 import jwksClient from 'jwks-rsa';
 import { tableNames, LOCAL_STAGE, REGION } from '../scripts/local/settings';
 import type { LocalStack } from '../scripts/local/stack';
-import { interleave, withTimeout, type InterleavedResult, type Variant } from './measure';
+// Types only: the modules themselves load after the environment is in place (benchAuthorizer).
+import type { extractBearerToken as ExtractBearerToken } from '../authorizers/bearer';
+import type { SnapshotReader } from '../lib/access-records';
+import type { AccessTokenVerifier } from '../lib/jwt';
+import type { EmbeddedMetrics, withLogContext as WithLogContext } from '../lib/observability';
+import { interleave, measureOps, round, withTimeout, type InterleavedResult, type Variant } from './measure';
 
 export const ROUTE_KEY = 'GET /branches/{branchId}/products';
 export const BRANCH_ID = '1';
@@ -56,7 +74,7 @@ export const functionEnv = (stack: Pick<LocalStack, 'gatewayEnv'>): Record<strin
 };
 
 /** Variables that would change what is measured if the caller's shell happened to set them. */
-export const UNSET_ENV = ['REVOCATION_CACHE_SECONDS', 'COGNITO_JWKS_URI', 'JWKS_TIMEOUT_MS', 'DYNAMODB_TIMEOUT_MS', 'DYNAMODB_MAX_ATTEMPTS', 'AWS_PROFILE', 'AWS_SESSION_TOKEN'];
+export const UNSET_ENV = ['REVOCATION_CACHE_SECONDS', 'VERIFICATION_CACHE_ENTRIES', 'COGNITO_JWKS_URI', 'JWKS_TIMEOUT_MS', 'DYNAMODB_TIMEOUT_MS', 'DYNAMODB_MAX_ATTEMPTS', 'AWS_PROFILE', 'AWS_SESSION_TOKEN'];
 
 /**
  * An HTTP API (payload 2.0) REQUEST authorizer event for `GET /branches/1/products`, as API
@@ -173,8 +191,43 @@ export interface AuthorizerBenchOptions {
   log: (message: string) => void;
 }
 
+/**
+ * A Powertools logger exactly as `createLogger` makes it, but at INFO whatever the environment
+ * says, and printing to /dev/null: every line is formatted and written (one write(2) per line,
+ * as to a Lambda's stdout), then discarded. `lines` counts the writes.
+ */
+const devNullLogger = async (serviceName: string) => {
+  const { createLogger } = await import('../lib/observability');
+  const previous = process.env.POWERTOOLS_LOG_LEVEL;
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+  let logger;
+  try {
+    logger = createLogger(serviceName);
+  } finally {
+    if (previous === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+    else process.env.POWERTOOLS_LOG_LEVEL = previous;
+  }
+  const fd = openSync('/dev/null', 'w');
+  const state: { lines: number; last: Buffer } = { lines: 0, last: Buffer.alloc(0) };
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      writeSync(fd, chunk);
+      state.lines += 1;
+      state.last = chunk;
+      callback();
+    },
+  });
+  // Powertools keeps its Console in a private field: point it at the sink.
+  (logger as unknown as { console: Console }).console = new Console({ stdout: sink, stderr: sink });
+  return { logger, state, close: () => closeSync(fd) };
+};
+
 export interface AuthorizerBenchResult extends InterleavedResult {
   iterationsCap: number;
+  /** Microseconds per call of each stage of a cached decision, timed alone (cachedBreakdown). */
+  cachedBreakdownUs: Record<string, number>;
+  /** One audit line per cached decision, checked after the rounds. */
+  cachedAuditLines: { decisions: number; lines: number; sample: Record<string, unknown> };
 }
 
 /**
@@ -186,45 +239,54 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
   if (process.env.REVOCATION_CACHE_SECONDS !== undefined) throw new Error('REVOCATION_CACHE_SECONDS must be unset for authorizer_ops');
 
   // Loaded only now, after the environment is in place.
-  const { handler } = await import('../authorizers/handler');
-  const { createAuthorizer } = await import('../authorizers/authorizer');
+  const { handler, wireAuthorizer } = await import('../authorizers/handler');
+  const { extractBearerToken } = await import('../authorizers/bearer');
   const { createAccessTokenVerifier } = await import('../lib/jwt');
-  const { authorizerConfig, dataConfig, identityConfig } = await import('../lib/config');
+  const { authorizerConfig, dataConfig, identityConfig, verificationCacheConfig } = await import('../lib/config');
   const { createDocumentClient } = await import('../lib/aws');
   const { createDynamoAccessStore, withSnapshotCache } = await import('../lib/access-store');
-  const { createLogger, createMetrics } = await import('../lib/observability');
-  const { default: middy } = await import('@middy/core');
-  const { injectLambdaContext } = await import('@aws-lambda-powertools/logger/middleware');
-  const { logMetrics } = await import('@aws-lambda-powertools/metrics/middleware');
+  const { createBatchGetReader, createLiteSnapshotReader } = await import('../lib/dynamodb-lite');
+  const { createEmbeddedMetrics, createLogger, withLogContext } = await import('../lib/observability');
+  const { withVerificationCache } = await import('../lib/verification-cache');
 
   const event = authorizerEvent(token);
   const context = lambdaContext();
   const parts = splitToken(token);
+  const data = dataConfig();
+  const liteStore = () => createLiteSnapshotReader(createBatchGetReader(data), data.tables.access);
 
   // (a) the real handler, as deployed.
   const realHandler = () => handler(event, context);
   expectAllowed('authorizers/handler.ts', await withTimeout(realHandler(), 15_000, 'first authorizer call'));
 
-  // (e) the same wiring as authorizers/handler.ts, the access-record read cached for 5 s.
-  const data = dataConfig();
-  const config = authorizerConfig();
-  const cachedLogger = createLogger('authorizer');
-  const cachedMetrics = createMetrics('authorizer');
-  const cachedVerifier = createAccessTokenVerifier(identityConfig());
-  const cachedHandler = middy(
-    createAuthorizer({
-      verifier: cachedVerifier,
-      accessStore: withSnapshotCache(createDynamoAccessStore(createDocumentClient(data), data.tables.access), { ttlSeconds: 5 }),
-      logger: cachedLogger,
-      metrics: cachedMetrics,
-      config,
-      ready: cachedVerifier.hydrate(),
-    }),
-  )
-    .use(injectLambdaContext(cachedLogger))
-    .use(logMetrics(cachedMetrics));
-  const cachedStoreHandler = () => cachedHandler(event, context);
+  // (e) the deployed wiring, the access-record read cached for 5 s, every signature checked.
+  const cachedStoreWired = wireAuthorizer({
+    verifier: createAccessTokenVerifier(identityConfig()),
+    accessStore: liteStore(),
+    logger: createLogger('authorizer'),
+    metrics: createEmbeddedMetrics(),
+    config: { ...authorizerConfig(), revocationCacheSeconds: 5 },
+    verificationCache: { maxEntries: 0 },
+  });
+  const cachedStoreHandler = () => cachedStoreWired(event, context);
   expectAllowed('authorizer with cached store', await withTimeout(cachedStoreHandler(), 15_000, 'first cached-store call'));
+
+  // (f) the deployed wiring with both caches, its audit line (and metrics) written.
+  const audit = await devNullLogger('authorizer');
+  const cachedWired = wireAuthorizer({
+    verifier: createAccessTokenVerifier(identityConfig()),
+    accessStore: liteStore(),
+    logger: audit.logger,
+    metrics: createEmbeddedMetrics({}), // on, as deployed: they ride on the audit line
+    config: { ...authorizerConfig(), revocationCacheSeconds: 5 },
+    verificationCache: verificationCacheConfig(),
+  });
+  let cachedDecisions = 0;
+  const cachedHandler = () => {
+    cachedDecisions += 1;
+    return cachedWired(event, context);
+  };
+  expectAllowed('authorizer with both caches', await withTimeout(cachedHandler(), 15_000, 'first cached call'));
 
   // The access-record read alone: what (a) does and (e) mostly skips.
   const store = createDynamoAccessStore(createDocumentClient(data), data.tables.access);
@@ -261,6 +323,7 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
     { name: 'ajv_verify', fn: ajvVerify },
     { name: 'jsonwebtoken', fn: jsonwebtokenVerify },
     { name: 'authorizer_cached_store', fn: cachedStoreHandler },
+    { name: 'cached', fn: cachedHandler },
     { name: 'access_store_read', fn: storeRead },
   ];
   const iterationsCap = 1_000_000;
@@ -273,8 +336,118 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
     log: options.log,
   });
 
-  // Still the same decision after all the calls.
+  // Still the same decision after all the calls, and one audit line for every cached decision.
   expectAllowed('authorizers/handler.ts (after the rounds)', await realHandler());
   expectAllowed('authorizer with cached store (after the rounds)', await cachedStoreHandler());
-  return { ...result, iterationsCap };
+  expectAllowed('authorizer with both caches (after the rounds)', await cachedHandler());
+  const lastLine = audit.state.last.toString('utf8');
+  const cachedAuditLines = { decisions: cachedDecisions, lines: audit.state.lines, sample: JSON.parse(lastLine) as Record<string, unknown> };
+  if (cachedAuditLines.lines !== cachedAuditLines.decisions) {
+    throw new Error(`cached: ${cachedAuditLines.decisions} decisions wrote ${cachedAuditLines.lines} log lines`);
+  }
+  if (cachedAuditLines.sample.message !== 'authorizer decision' || !('_aws' in cachedAuditLines.sample)) {
+    throw new Error(`cached: the last line is not a decision with its metrics: ${lastLine.slice(0, 300)}`);
+  }
+  audit.close();
+
+  const cachedBreakdownUs = await cachedBreakdown({
+    event,
+    context,
+    token,
+    rawVerify,
+    wire: (logger, entries) =>
+      wireAuthorizer({
+        verifier: createAccessTokenVerifier(identityConfig()),
+        accessStore: liteStore(),
+        logger,
+        metrics: createEmbeddedMetrics({}),
+        config: { ...authorizerConfig(), revocationCacheSeconds: 5 },
+        verificationCache: { maxEntries: entries },
+      }),
+    parts: {
+      extractBearerToken,
+      verificationCacheHit: withVerificationCache(verifier),
+      snapshotCacheHit: withSnapshotCache(liteStore(), { ttlSeconds: 5 }),
+      withLogContext,
+      metrics: createEmbeddedMetrics({}),
+    },
+    sub: parts.sub,
+    sessionId: parts.sessionId,
+    log: options.log,
+  });
+  return { ...result, iterationsCap, cachedBreakdownUs, cachedAuditLines };
+};
+
+type Wired = (event: APIGatewayRequestAuthorizerEventV2, context: Context) => Promise<unknown>;
+
+/**
+ * Where the microseconds of a cached decision go: the whole decision with and without its log
+ * line, then each stage alone on the same inputs. The stages do not add up exactly (the
+ * pipeline's own glue, promises and the route decision are not timed alone), but they show
+ * what is left to gain and where.
+ */
+const cachedBreakdown = async (input: {
+  event: APIGatewayRequestAuthorizerEventV2;
+  context: Context;
+  token: string;
+  rawVerify: () => boolean;
+  wire: (logger: Logger, verificationCacheEntries: number) => Wired;
+  parts: {
+    extractBearerToken: typeof ExtractBearerToken;
+    verificationCacheHit: AccessTokenVerifier;
+    snapshotCacheHit: SnapshotReader;
+    withLogContext: typeof WithLogContext;
+    metrics: EmbeddedMetrics;
+  };
+  sub: string;
+  sessionId: string;
+  log: (message: string) => void;
+}): Promise<Record<string, number>> => {
+  const { event, context, parts } = input;
+  const { createLogger } = await import('../lib/observability');
+  const audit = await devNullLogger('authorizer');
+  const withLine = input.wire(audit.logger, 10_000);
+  const silentLogger = createLogger('authorizer'); // POWERTOOLS_LOG_LEVEL=SILENT
+  const silent = input.wire(silentLogger, 10_000);
+  const header = event.headers?.authorization ?? '';
+  // A fresh string each call, as the bearer regex hands the cache: its hash is not yet computed.
+  const freshToken = () => header.slice('Bearer '.length);
+  await parts.verificationCacheHit.verify(input.token);
+  await parts.snapshotCacheHit.snapshot(input.sub, input.sessionId);
+  const contextOnly = parts.withLogContext(audit.logger, async () => undefined);
+  const metricValues = [
+    ['AuthorizerAllow', 'Count', 1],
+    ['AuthorizerLatency', 'Milliseconds', 0.05],
+  ] as const;
+  const decisionLine = {
+    decision: 'allow',
+    reason: 'branch_managed',
+    status: 200,
+    route: event.routeKey,
+    requestId: event.requestContext?.requestId,
+    principal: { authType: 'user', sub: input.sub, username: 'manager', clientId: 'client', sessionId: input.sessionId },
+    latencyMs: 0.05,
+  };
+  const stages: [string, () => unknown][] = [
+    ['decision', () => withLine(event, context)],
+    ['decision_without_log_line', () => silent(event, context)],
+    ['bearer_extraction', () => parts.extractBearerToken(event.headers, event.identitySource)],
+    ['verification_cache_hit', () => parts.verificationCacheHit.verify(freshToken())],
+    ['snapshot_cache_hit', () => parts.snapshotCacheHit.snapshot(input.sub, input.sessionId)],
+    ['powertools_lambda_context', () => contextOnly(event, context)],
+    ['audit_line_with_metrics', () => audit.logger.info('authorizer decision', { ...decisionLine, ...parts.metrics.fields(metricValues) })],
+    ['audit_line_without_metrics', () => audit.logger.info('authorizer decision', decisionLine)],
+    ['audit_line_silenced', () => silentLogger.info('authorizer decision', decisionLine)],
+    ['emf_fields', () => parts.metrics.fields(metricValues)],
+    ['raw_verify', input.rawVerify],
+  ];
+  const us: Record<string, number> = {};
+  for (const [name, fn] of stages) {
+    await measureOps(fn, { durationMs: 300, maxIterations: 1_000_000 });
+    const sample = await measureOps(fn, { durationMs: 700, maxIterations: 1_000_000 });
+    us[name] = round(1e6 / sample.ops, 2);
+  }
+  audit.close();
+  input.log(`cached decision, stage by stage (us per call): ${Object.entries(us).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  return us;
 };

@@ -9,15 +9,19 @@
  *
  * Writes bench/results.json and prints metric / value / target / met. The stack is stopped at
  * the end, on errors, on SIGINT/SIGTERM and when the whole run exceeds its time limit.
+ *
+ * `BENCH_ONLY=authorizer,coldstart` (any of authorizer, e2e, mixed, coldstart) runs only those
+ * parts: the others' keys are null, and the results go to .local/bench-results-partial.json,
+ * never over bench/results.json.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { privateStackSettings, startLocalStack, type LocalStack } from '../scripts/local/stack';
 import { UNSET_ENV, authorizerEvent, benchAuthorizer, functionEnv, lambdaContext } from './authorizer';
-import { benchE2E, failures } from './e2e';
-import { mixedLoad, type Caller } from './mixed';
-import { bundleAll, coldStart, killColdStarts, packagesBySize } from './coldstart';
+import { benchE2E, failures, type E2EResult } from './e2e';
+import { mixedLoad, type Caller, type MixedResult } from './mixed';
+import { bundleAll, coldStart, killColdStarts, packagesBySize, type BundleInfo, type ColdStartResult } from './coldstart';
 import { round } from './measure';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -109,6 +113,20 @@ const printTable = (rows: [string, Value][]) => {
   for (const c of cells) console.log(line(c));
 };
 
+const SECTIONS = ['authorizer', 'e2e', 'mixed', 'coldstart'] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** `BENCH_ONLY`: the parts to run, comma-separated; unset = all. */
+const only = ((): ReadonlySet<Section> => {
+  const raw = process.env.BENCH_ONLY?.trim();
+  if (!raw) return new Set(SECTIONS);
+  const wanted = raw.split(',').map((part) => part.trim()).filter(Boolean);
+  const unknown = wanted.filter((part) => !(SECTIONS as readonly string[]).includes(part));
+  if (unknown.length > 0 || wanted.length === 0) throw new Error(`BENCH_ONLY takes any of ${SECTIONS.join(', ')}; got "${raw}"`);
+  return new Set(wanted as Section[]);
+})();
+const fullRun = SECTIONS.every((section) => only.has(section));
+
 const main = async (): Promise<number> => {
   const started = Date.now();
   const loadavgAtStart = os.loadavg();
@@ -153,132 +171,154 @@ const main = async (): Promise<number> => {
     const env = functionEnv(stack);
     for (const name of UNSET_ENV) delete process.env[name];
     Object.assign(process.env, env);
-    const inProcess = await benchAuthorizer({
-      issuer: stack.issuer,
-      token,
-      rounds: SETTINGS.rounds,
-      roundMs: SETTINGS.roundMs,
-      warmupRounds: SETTINGS.warmupRounds,
-      warmupMs: SETTINGS.warmupMs,
-      log: log('authorizer'),
-    });
-    const ops = inProcess.medians;
+    const inProcess = only.has('authorizer')
+      ? await benchAuthorizer({
+          issuer: stack.issuer,
+          token,
+          rounds: SETTINGS.rounds,
+          roundMs: SETTINGS.roundMs,
+          warmupRounds: SETTINGS.warmupRounds,
+          warmupMs: SETTINGS.warmupMs,
+          log: log('authorizer'),
+        })
+      : undefined;
+    const ops: Record<string, number | undefined> = inProcess?.medians ?? {};
 
     // 3. end to end
-    const e2e = await benchE2E({
-      gatewayUrl: stack.gatewayUrl,
-      token,
-      connections: SETTINGS.e2eConnections,
-      durationS: SETTINGS.e2eDurationS,
-      warmupS: SETTINGS.e2eWarmupS,
-      runsPerTarget: SETTINGS.e2eRunsPerTarget,
-      log: log('e2e'),
-    });
+    const e2e: E2EResult | undefined = only.has('e2e')
+      ? await benchE2E({
+          gatewayUrl: stack.gatewayUrl,
+          token,
+          connections: SETTINGS.e2eConnections,
+          durationS: SETTINGS.e2eDurationS,
+          warmupS: SETTINGS.e2eWarmupS,
+          runsPerTarget: SETTINGS.e2eRunsPerTarget,
+          log: log('e2e'),
+        })
+      : undefined;
     // 3b. the mixed load: zero wrong decisions, zero 5xx
-    const callers: Caller[] = [{ name: 'anonymous' }, { name: 'garbage', authorization: 'Bearer not.a.token' }];
-    for (const user of settings.users) {
-      const userToken = user === manager ? token : await login(stack.gatewayUrl, user.username, user.password);
-      callers.push({ name: user.roles.join('+'), token: userToken, principal: { authType: 'user', roles: user.roles, branches: user.branches, scopes: [] } });
-      const [h, p, sig] = userToken.split('.') as [string, string, string];
-      const original = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
-      // Always a change under the old signature: admin rights and a longer life.
-      const forged = { ...original, 'cognito:groups': ['admin'], exp: original.exp + 3600 };
-      callers.push({ name: `${user.roles.join('+')} forged as admin`, token: `${h}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${sig}` });
+    let mixed: MixedResult | undefined;
+    if (only.has('mixed')) {
+      const callers: Caller[] = [{ name: 'anonymous' }, { name: 'garbage', authorization: 'Bearer not.a.token' }];
+      for (const user of settings.users) {
+        const userToken = user === manager ? token : await login(stack.gatewayUrl, user.username, user.password);
+        callers.push({ name: user.roles.join('+'), token: userToken, principal: { authType: 'user', roles: user.roles, branches: user.branches, scopes: [] } });
+        const [h, p, sig] = userToken.split('.') as [string, string, string];
+        const original = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+        // Always a change under the old signature: admin rights and a longer life.
+        const forged = { ...original, 'cognito:groups': ['admin'], exp: original.exp + 3600 };
+        callers.push({ name: `${user.roles.join('+')} forged as admin`, token: `${h}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${sig}` });
+      }
+      mixed = await mixedLoad({
+        gatewayUrl: stack.gatewayUrl,
+        callers,
+        durationS: SETTINGS.mixedS,
+        concurrency: SETTINGS.mixedConcurrency,
+        log: log('mixed'),
+      });
     }
-    const mixed = await mixedLoad({
-      gatewayUrl: stack.gatewayUrl,
-      callers,
-      durationS: SETTINGS.mixedS,
-      concurrency: SETTINGS.mixedConcurrency,
-      log: log('mixed'),
-    });
-    const publicFailures = failures(e2e, 'public');
-    const protectedFailures = failures(e2e, 'protected');
+    const publicFailures = e2e ? failures(e2e, 'public') : undefined;
+    const protectedFailures = e2e ? failures(e2e, 'protected') : undefined;
 
     // 4. bundles and cold start
-    const bundles = await bundleAll(ROOT, path.join(stateDir, 'bundles'));
-    const authorizerBundle = bundles.find((b) => b.name === 'authorizer');
-    if (!authorizerBundle) throw new Error('serverless.yml has no authorizer function');
-    const topPackages = packagesBySize(authorizerBundle.metafile).slice(0, 8);
-    const cold = await coldStart(authorizerBundle.file, env, authorizerEvent(token, 'bench-cold-start'), lambdaContext(), SETTINGS.coldStarts, log('cold'));
+    let bundles: BundleInfo[] = [];
+    let authorizerBundle: BundleInfo | undefined;
+    let cold: ColdStartResult | undefined;
+    if (only.has('coldstart')) {
+      bundles = await bundleAll(ROOT, path.join(stateDir, 'bundles'));
+      authorizerBundle = bundles.find((b) => b.name === 'authorizer');
+      if (!authorizerBundle) throw new Error('serverless.yml has no authorizer function');
+      cold = await coldStart(authorizerBundle.file, env, authorizerEvent(token, 'bench-cold-start'), lambdaContext(), SETTINGS.coldStarts, log('cold'));
+    }
+    const topPackages = authorizerBundle ? packagesBySize(authorizerBundle.metafile).slice(0, 8) : [];
 
     await stop();
 
     const perOpUs = (opsPerSecond: number | undefined) => (opsPerSecond ? 1e6 / opsPerSecond : Number.NaN);
+    /** A value of a part that ran, else null. */
+    const num = (value: number | undefined, digits: number): Value => (value === undefined || !Number.isFinite(value) ? null : round(value, digits));
+    const ratio = (a: number | undefined, b: number | undefined): Value => (a === undefined || b === undefined ? null : round(a / b, 4));
     const results = {
-      authorizer_ops: round(ops.authorizer!, 1),
-      raw_verify_ops: round(ops.raw_verify!, 1),
-      ajv_verify_ops: round(ops.ajv_verify!, 1),
-      jsonwebtoken_ops: round(ops.jsonwebtoken!, 1),
-      authorizer_cached_store_ops: round(ops.authorizer_cached_store!, 1),
-      access_store_read_ops: round(ops.access_store_read!, 1),
-      authorizer_vs_raw_verify: round(ops.authorizer! / ops.raw_verify!, 4),
-      authorizer_cached_store_vs_raw_verify: round(ops.authorizer_cached_store! / ops.raw_verify!, 4),
-      // No decision cache in the authorizer yet (see bench/README-snippet.md).
-      cached_ops: null as Value,
-      cached_vs_raw_verify: null as Value,
-      authorizer_us_per_decision: round(perOpUs(ops.authorizer), 1),
-      authorizer_cached_store_us_per_decision: round(perOpUs(ops.authorizer_cached_store), 1),
-      ajv_verify_us: round(perOpUs(ops.ajv_verify), 1),
-      access_store_read_us: round(perOpUs(ops.access_store_read), 1),
-      raw_verify_us: round(perOpUs(ops.raw_verify), 1),
-      public_rps: round(e2e.public.rps, 1),
-      protected_rps: round(e2e.protected.rps, 1),
-      public_p50_ms: e2e.public.p50Ms,
-      public_p99_ms: e2e.public.p99Ms,
-      protected_p50_ms: e2e.protected.p50Ms,
-      protected_p99_ms: e2e.protected.p99Ms,
-      protected_vs_public_e2e: round(e2e.protected.rps / e2e.public.rps, 4),
-      mixed_requests: mixed.requests,
-      mixed_wrong_decisions: mixed.wrongDecisions,
-      mixed_5xx: mixed.serverErrors,
-      mixed_transport_errors: mixed.transportErrors,
-      public_non2xx: publicFailures.non2xx,
-      protected_non2xx: protectedFailures.non2xx,
-      public_errors: publicFailures.errors,
-      protected_errors: protectedFailures.errors,
-      ...Object.fromEntries(bundles.map((b) => [`${b.name}_bundle_kb`, round(b.kb, 1)])),
-      authorizer_init_ms: round(cold.initMs, 1),
-      authorizer_module_load_ms: round(cold.moduleLoadMs, 1),
-      node_boot_ms: round(cold.bootMs, 1),
+      authorizer_ops: num(ops.authorizer, 1),
+      raw_verify_ops: num(ops.raw_verify, 1),
+      ajv_verify_ops: num(ops.ajv_verify, 1),
+      jsonwebtoken_ops: num(ops.jsonwebtoken, 1),
+      authorizer_cached_store_ops: num(ops.authorizer_cached_store, 1),
+      access_store_read_ops: num(ops.access_store_read, 1),
+      authorizer_vs_raw_verify: ratio(ops.authorizer, ops.raw_verify),
+      authorizer_cached_store_vs_raw_verify: ratio(ops.authorizer_cached_store, ops.raw_verify),
+      // Both caches, the same token repeated, the audit line written (bench/authorizer.ts).
+      cached_ops: num(ops.cached, 1),
+      cached_vs_raw_verify: ratio(ops.cached, ops.raw_verify),
+      authorizer_us_per_decision: num(perOpUs(ops.authorizer), 1),
+      authorizer_cached_store_us_per_decision: num(perOpUs(ops.authorizer_cached_store), 1),
+      cached_us_per_decision: num(perOpUs(ops.cached), 1),
+      ajv_verify_us: num(perOpUs(ops.ajv_verify), 1),
+      access_store_read_us: num(perOpUs(ops.access_store_read), 1),
+      raw_verify_us: num(perOpUs(ops.raw_verify), 1),
+      public_rps: num(e2e?.public.rps, 1),
+      protected_rps: num(e2e?.protected.rps, 1),
+      public_p50_ms: e2e?.public.p50Ms ?? null,
+      public_p99_ms: e2e?.public.p99Ms ?? null,
+      protected_p50_ms: e2e?.protected.p50Ms ?? null,
+      protected_p99_ms: e2e?.protected.p99Ms ?? null,
+      protected_vs_public_e2e: ratio(e2e?.protected.rps, e2e?.public.rps),
+      mixed_requests: mixed?.requests ?? null,
+      mixed_wrong_decisions: mixed?.wrongDecisions ?? null,
+      mixed_5xx: mixed?.serverErrors ?? null,
+      mixed_transport_errors: mixed?.transportErrors ?? null,
+      public_non2xx: publicFailures?.non2xx ?? null,
+      protected_non2xx: protectedFailures?.non2xx ?? null,
+      public_errors: publicFailures?.errors ?? null,
+      protected_errors: protectedFailures?.errors ?? null,
+      ...(bundles.length > 0 ? Object.fromEntries(bundles.map((b) => [`${b.name}_bundle_kb`, round(b.kb, 1)])) : { authorizer_bundle_kb: null }),
+      authorizer_init_ms: num(cold?.initMs, 1),
+      authorizer_module_load_ms: num(cold?.moduleLoadMs, 1),
+      node_boot_ms: num(cold?.bootMs, 1),
       machine: machine(loadavgAtStart),
       targets: Object.fromEntries(Object.entries(TARGETS).map(([k, t]) => [k, `${t.op} ${t.value}`])),
       details: {
-        settings: SETTINGS,
-        authorizer_rounds_ops: Object.fromEntries(Object.entries(inProcess.rounds).map(([k, v]) => [k, v.map((x) => round(x, 1))])),
-        e2e_runs: e2e.runs.map(({ target, run }) => ({ target, ...run, rps: round(run.rps, 1) })),
-        mixed_by_status: mixed.byStatus,
-        mixed_wrong_examples: mixed.examples,
-        mixed_duration_s: mixed.durationS,
-        e2e_connections: e2e.connections,
-        e2e_duration_s: e2e.durationS,
+        settings: { ...SETTINGS, only: [...only] },
+        authorizer_rounds_ops: Object.fromEntries(Object.entries(inProcess?.rounds ?? {}).map(([k, v]) => [k, v.map((x) => round(x, 1))])),
+        cached_breakdown_us: inProcess?.cachedBreakdownUs ?? null,
+        cached_audit_lines: inProcess ? { decisions: inProcess.cachedAuditLines.decisions, lines: inProcess.cachedAuditLines.lines } : null,
+        e2e_runs: e2e?.runs.map(({ target, run }) => ({ target, ...run, rps: round(run.rps, 1) })) ?? null,
+        mixed_by_status: mixed?.byStatus ?? null,
+        mixed_wrong_examples: mixed?.examples ?? null,
+        mixed_duration_s: mixed?.durationS ?? null,
+        e2e_connections: e2e?.connections ?? null,
+        e2e_duration_s: e2e?.durationS ?? null,
         authorizer_bundle_top_packages: topPackages.map((p) => ({
           package: p.name,
           kb_in_bundle: round(p.bytesInOutput / 1024, 1),
           kb_source: round(p.inputBytes / 1024, 1),
           files: p.files,
         })),
-        cold_start_samples: cold.samples.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v, 1)]))),
+        cold_start_samples: cold?.samples.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v, 1)]))) ?? null,
         total_s: round((Date.now() - started) / 1000, 1),
       },
     };
-    writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    const resultsFile = fullRun ? path.join(ROOT, 'bench', 'results.json') : path.join(ROOT, '.local', 'bench-results-partial.json');
+    if (!existsSync(path.dirname(resultsFile))) mkdirSync(path.dirname(resultsFile), { recursive: true });
+    writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 
-    console.log(`\nauthorizer bundle (${round(authorizerBundle.kb, 1)} KB minified), top packages by bytes in the bundle:`);
-    for (const p of topPackages) {
-      console.log(`  ${p.name.padEnd(48)} ${(p.bytesInOutput / 1024).toFixed(1).padStart(8)} KB  (${p.files} files)`);
+    if (authorizerBundle) {
+      console.log(`\nauthorizer bundle (${round(authorizerBundle.kb, 1)} KB minified), top packages by bytes in the bundle:`);
+      for (const p of topPackages) {
+        console.log(`  ${p.name.padEnd(48)} ${(p.bytesInOutput / 1024).toFixed(1).padStart(8)} KB  (${p.files} files)`);
+      }
     }
     const rows: [string, Value][] = Object.entries(results).filter((entry): entry is [string, Value] => entry[1] === null || typeof entry[1] === 'number');
     printTable(rows);
     const m = results.machine;
     console.log(`\n${m.cpu}, ${m.cores} cores, node ${m.node}, ${m.date}, load ${m.loadavg_start.join(' ')} -> ${m.loadavg_end.join(' ')}; total ${results.details.total_s} s`);
-    console.log('results: bench/results.json');
+    console.log(`results: ${path.relative(ROOT, resultsFile)}${fullRun ? '' : ` (partial run: ${[...only].join(', ')})`}`);
 
-    if (publicFailures.non2xx + protectedFailures.non2xx + publicFailures.errors + protectedFailures.errors > 0) {
+    if (publicFailures && protectedFailures && publicFailures.non2xx + protectedFailures.non2xx + publicFailures.errors + protectedFailures.errors > 0) {
       console.error('[bench] some end-to-end requests failed (non-2xx or errors): see the table');
       return 1;
     }
-    if (mixed.wrongDecisions + mixed.serverErrors > 0) {
+    if (mixed && mixed.wrongDecisions + mixed.serverErrors > 0) {
       console.error(`[bench] mixed load: ${mixed.wrongDecisions} wrong decisions, ${mixed.serverErrors} 5xx; e.g. ${mixed.examples.join('; ')}`);
       return 1;
     }
