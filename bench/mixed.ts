@@ -1,6 +1,7 @@
 /**
  * A mixed load through the local gateway: every route of the policy, called by every kind of
- * caller (no token, garbage, a tampered token, customer, manager, admin), for a fixed time.
+ * caller (no token, garbage, a tampered token, customer, manager, admin, each user's API key
+ * with every scope they may grant, revoked keys, machine clients), for a fixed time.
  * The expected answer of each request comes from the route policy itself (`decideAccess`), so
  * a wrong decision is any protected request whose answer disagrees with the policy: an allowed
  * caller refused (401/403), or a refused caller served. Any 5xx is counted on its own.

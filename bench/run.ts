@@ -23,6 +23,7 @@ import { benchE2E, failures, type E2EResult } from './e2e';
 import { mixedLoad, type Caller, type MixedResult } from './mixed';
 import { bundleAll, coldStart, killColdStarts, packagesBySize, type BundleInfo, type ColdStartResult } from './coldstart';
 import { round } from './measure';
+import { grantableScopes, type Scope } from '../lib/route-policy';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -59,6 +60,16 @@ const TARGETS: Record<string, { op: '>=' | '<='; value: number }> = {
   protected_vs_public_e2e: { op: '>=', value: 0.9 },
   authorizer_bundle_kb: { op: '<=', value: 60 },
   authorizer_init_ms: { op: '<=', value: 50 },
+};
+
+const createApiKey = async (gatewayUrl: string, token: string, scopes: Scope[]): Promise<{ id: string; key: string }> => {
+  const answer = await fetch(`${gatewayUrl}/api-keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'mixed load', scopes, expiresInDays: 1 }),
+  });
+  if (answer.status !== 201) throw new Error(`creating an API key answered ${answer.status}: ${await answer.text()}`);
+  return (await answer.json()) as { id: string; key: string };
 };
 
 const log = (section: string) => (message: string) => console.log(`[${section}] ${message}`);
@@ -208,6 +219,24 @@ const main = async (): Promise<number> => {
         // Always a change under the old signature: admin rights and a longer life.
         const forged = { ...original, 'cognito:groups': ['admin'], exp: original.exp + 3600 };
         callers.push({ name: `${user.roles.join('+')} forged as admin`, token: `${h}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${sig}` });
+        // The user's API key with every scope the user may grant, and one revoked before the load.
+        const scopes = grantableScopes(user.roles);
+        const key = await createApiKey(stack.gatewayUrl, userToken, scopes);
+        callers.push({ name: `${user.roles.join('+')} API key`, token: key.key, principal: { authType: 'api_key', roles: user.roles, branches: user.branches, scopes } });
+        const revoked = await createApiKey(stack.gatewayUrl, userToken, scopes);
+        await fetch(`${stack.gatewayUrl}/api-keys/${revoked.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${userToken}` } });
+        callers.push({ name: `${user.roles.join('+')} revoked API key`, token: revoked.key });
+      }
+      // Every machine client, with the scopes its token carries and its configured branches.
+      for (const client of stack.machineClients) {
+        const answer = await fetch(stack.tokenUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` },
+          body: 'grant_type=client_credentials',
+        });
+        if (answer.status !== 200) throw new Error(`machine client ${client.name}: token endpoint answered ${answer.status}`);
+        const { access_token: machineToken } = (await answer.json()) as { access_token: string };
+        callers.push({ name: `machine ${client.name}`, token: machineToken, principal: { authType: 'client', roles: client.roles, branches: client.branches, scopes: client.scopes } });
       }
       mixed = await mixedLoad({
         gatewayUrl: stack.gatewayUrl,
