@@ -89,8 +89,16 @@ describe('faults', () => {
 
   it('fails closed while the database is down, never hangs, and recovers when it is back', async () => {
     const token = await login();
+    const created = await request('POST', '/api-keys', { token, body: { name: 'fault test', scopes: ['profile:read'], expiresInDays: 1 } });
+    assert.equal(created.status, 201, created.text);
+    const apiKey = (JSON.parse(created.text) as { key: string }).key;
+    assert.equal((await request('GET', '/users/me', { token: apiKey })).status, 200);
     await stack.stopPart('dynamodb');
     try {
+      // An API key is only as good as its record and its owner's: unreadable means refused.
+      const keyAnswer = await request('GET', '/users/me', { token: apiKey });
+      assert.equal(keyAnswer.status, 401, keyAnswer.text);
+      assert.ok(keyAnswer.ms < 10_000, `the key was refused in ${keyAnswer.ms} ms`);
       for (const [method, route] of [
         ['GET', '/users/me'],
         ['GET', '/branches/1/products'],
@@ -111,5 +119,6 @@ describe('faults', () => {
 
     assert.equal((await request('GET', '/products')).status, 200);
     assert.equal((await request('GET', '/users/me', { token })).status, 200);
+    assert.equal((await request('GET', '/users/me', { token: apiKey })).status, 200);
   });
 });
