@@ -110,6 +110,12 @@ export interface AccessStore extends SnapshotReader {
   revokeSession(input: { sessionId: string; sub: string; expiresAt: number }): Promise<void>;
 }
 
+/**
+ * The start of every update of a `user#` record: it exists afterwards, with its sub, and keeps
+ * the username and branches it had (values `:sub`, `:username`, `:none`; name `#sub`).
+ */
+const ENSURE_USER = 'SET #sub = :sub, username = if_not_exists(username, :username), branches = if_not_exists(branches, :none)';
+
 export const hashRefreshToken = (refreshToken: string): string =>
   createHash('sha256').update(refreshToken, 'utf8').digest('hex');
 
@@ -213,7 +219,7 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
           TableName: tableName,
           Key: { pk: USER + sub },
           UpdateExpression:
-            'SET #sub = :sub, username = if_not_exists(username, :username), branches = if_not_exists(branches, :none), ' +
+            `${ENSURE_USER}, ` +
             'notBefore = :now, notBeforeReason = :reason' +
             (disabled === undefined ? '' : ', disabled = :disabled') +
             (roles === undefined ? '' : ', #roles = :roles'),
@@ -238,7 +244,7 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
         new UpdateCommand({
           TableName: tableName,
           Key: { pk: USER + sub },
-          UpdateExpression: 'SET #sub = :sub, username = if_not_exists(username, :username), branches = if_not_exists(branches, :none), #roles = :roles',
+          UpdateExpression: `${ENSURE_USER}, #roles = :roles`,
           ExpressionAttributeNames: { '#sub': 'sub', '#roles': 'roles' },
           ExpressionAttributeValues: { ':sub': sub, ':username': username, ':none': [], ':roles': [...roles] },
         }),
@@ -252,7 +258,7 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
             TableName: tableName,
             Key: { pk: USER + key.owner },
             UpdateExpression:
-              'SET #sub = :sub, username = if_not_exists(username, :username), branches = if_not_exists(branches, :none), #roles = :roles ' +
+              `${ENSURE_USER}, #roles = :roles ` +
               'ADD apiKeys :id',
             // Atomic with the count: two concurrent creations cannot both take the last slot.
             ConditionExpression: 'attribute_not_exists(apiKeys) OR size(apiKeys) < :max',
@@ -358,7 +364,7 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
         new UpdateCommand({
           TableName: tableName,
           Key: { pk: USER + sub },
-          UpdateExpression: 'SET #sub = :sub, username = if_not_exists(username, :username), branches = if_not_exists(branches, :none), disabled = :disabled',
+          UpdateExpression: `${ENSURE_USER}, disabled = :disabled`,
           ExpressionAttributeNames: { '#sub': 'sub' },
           ExpressionAttributeValues: { ':sub': sub, ':username': username, ':none': [], ':disabled': disabled },
         }),
