@@ -5,8 +5,8 @@
  * `lib/dynamodb-lite.ts` is the authorizer's own small reader.
  */
 
-import { APIKEY, secretMatches, toApiKey, type ApiKeyRecord } from './api-keys';
-import { isRole, type Role } from './route-policy';
+import { secretMatches } from './api-keys';
+import { isRole, isScope, type Role, type Scope } from './route-policy';
 
 export type UserRevocationReason = 'signed_out' | 'roles_changed' | 'disabled';
 
@@ -65,6 +65,7 @@ export interface SnapshotReader {
 export const USER = 'user#';
 export const SESSION = 'session#';
 export const REFRESH = 'refresh#';
+export const APIKEY = 'apikey#';
 
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -106,6 +107,40 @@ export const toSession = (item: Item | undefined): SessionRecord | undefined => 
     ...(typeof item.parent === 'string' ? { parent: item.parent } : {}),
     children: stringList(item.children),
     ...(typeof item.expiresAt === 'number' ? { expiresAt: item.expiresAt } : {}),
+  };
+};
+
+export interface ApiKeyRecord {
+  id: string;
+  /** The owner's `sub`: the key acts for them. */
+  owner: string;
+  ownerUsername: string;
+  name: string;
+  scopes: Scope[];
+  secretHash: string;
+  /** Epoch seconds. */
+  createdAt: number;
+  expiresAt: number;
+  revokedAt?: number;
+}
+
+/** A stored record, or undefined when the item is not a complete key record. */
+export const toApiKey = (item: Record<string, unknown> | undefined): ApiKeyRecord | undefined => {
+  if (!item || typeof item.pk !== 'string' || !item.pk.startsWith(APIKEY)) return undefined;
+  const { owner, ownerUsername, name, secretHash, createdAt, expiresAt, revokedAt } = item;
+  if (typeof owner !== 'string' || typeof ownerUsername !== 'string' || typeof name !== 'string' || typeof secretHash !== 'string') return undefined;
+  if (typeof createdAt !== 'number' || typeof expiresAt !== 'number') return undefined;
+  return {
+    id: item.pk.slice(APIKEY.length),
+    owner,
+    ownerUsername,
+    name,
+    // Unknown scopes (from a newer or older version) grant nothing.
+    scopes: stringList(item.scopes).filter(isScope),
+    secretHash,
+    createdAt,
+    expiresAt,
+    ...(typeof revokedAt === 'number' ? { revokedAt } : {}),
   };
 };
 

@@ -21,7 +21,6 @@
  * the very next request); their types and the revocation rule live in `lib/access-records.ts`.
  */
 import { createHash } from 'node:crypto';
-import { APIKEY, toApiKey, type ApiKeyRecord } from './api-keys';
 import type { Role } from './route-policy';
 import {
   BatchGetCommand,
@@ -32,6 +31,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { awsErrorName } from './errors';
 import {
+  APIKEY,
   REFRESH,
   SESSION,
   USER,
@@ -39,9 +39,11 @@ import {
   readApiKey,
   nowSeconds,
   stringList,
+  toApiKey,
   snapshotFromItems,
   toSession,
   toUser,
+  type ApiKeyRecord,
   type Item,
   type SessionRecord,
   type SnapshotReader,

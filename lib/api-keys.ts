@@ -1,5 +1,6 @@
 /**
- * Personal API keys: their format, their stored record, and the secret check. Part of the
+ * Personal API keys: their format and the secret check (their stored record is in
+ * `lib/access-records.ts`, with the gateway's other records). Part of the
  * authorizer's bundle, so only `node:crypto` and `node:zlib`.
  *
  *   gwk_<id: 20 hex>_<secret: 43 base64url>_<checksum: 8 hex>
@@ -13,14 +14,10 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { isScope, type Scope } from './route-policy';
 
 export const API_KEY_PREFIX = 'gwk_';
 const KEY = /^gwk_([0-9a-f]{20})_([A-Za-z0-9_-]{43})_([0-9a-f]{8})$/;
 export const API_KEY_ID = /^[0-9a-f]{20}$/;
-
-/** The access-table partition key of a key's record. */
-export const APIKEY = 'apikey#';
 
 export const looksLikeApiKey = (credential: string): boolean => credential.startsWith(API_KEY_PREFIX);
 
@@ -55,41 +52,4 @@ export const secretMatches = (secret: string, storedHash: string): boolean => {
   const presented = Buffer.from(hashSecret(secret), 'hex');
   const stored = Buffer.from(storedHash, 'hex');
   return stored.length === presented.length && timingSafeEqual(presented, stored);
-};
-
-export interface ApiKeyRecord {
-  id: string;
-  /** The owner's `sub`: the key acts for them. */
-  owner: string;
-  ownerUsername: string;
-  name: string;
-  scopes: Scope[];
-  secretHash: string;
-  /** Epoch seconds. */
-  createdAt: number;
-  expiresAt: number;
-  revokedAt?: number;
-}
-
-const stringList = (value: unknown): string[] =>
-  value instanceof Set || Array.isArray(value) ? [...value].filter((v): v is string => typeof v === 'string') : [];
-
-/** A stored record, or undefined when the item is not a complete key record. */
-export const toApiKey = (item: Record<string, unknown> | undefined): ApiKeyRecord | undefined => {
-  if (!item || typeof item.pk !== 'string' || !item.pk.startsWith(APIKEY)) return undefined;
-  const { owner, ownerUsername, name, secretHash, createdAt, expiresAt, revokedAt } = item;
-  if (typeof owner !== 'string' || typeof ownerUsername !== 'string' || typeof name !== 'string' || typeof secretHash !== 'string') return undefined;
-  if (typeof createdAt !== 'number' || typeof expiresAt !== 'number') return undefined;
-  return {
-    id: item.pk.slice(APIKEY.length),
-    owner,
-    ownerUsername,
-    name,
-    // Unknown scopes (from a newer or older version) grant nothing.
-    scopes: stringList(item.scopes).filter(isScope),
-    secretHash,
-    createdAt,
-    expiresAt,
-    ...(typeof revokedAt === 'number' ? { revokedAt } : {}),
-  };
 };

@@ -9,10 +9,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { createHttpService, protectedRoute } from '../../lib/http';
 import { createLogger } from '../../lib/observability';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors';
-import { API_KEY_ID, generateApiKey, type ApiKeyRecord } from '../../lib/api-keys';
+import { API_KEY_ID, generateApiKey } from '../../lib/api-keys';
 import { grantableScopes, SCOPES } from '../../lib/route-policy';
 import { requireUserContext } from '../../lib/role-context';
-import { TooManyApiKeysError, type AccessStore } from '../../lib/access-store';
+import { TooManyApiKeysError, type AccessStore, type ApiKeyRecord } from '../../lib/access-store';
 
 /** Live keys one user may hold at a time. */
 export const MAX_LIVE_KEYS = 20;

@@ -1,7 +1,8 @@
 /** The API key format, its checksum and the secret check (lib/api-keys.ts). */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { API_KEY_ID, generateApiKey, hashSecret, looksLikeApiKey, parseApiKey, secretMatches, toApiKey } from '../../lib/api-keys';
+import { API_KEY_ID, generateApiKey, hashSecret, looksLikeApiKey, parseApiKey, secretMatches } from '../../lib/api-keys';
+import { toApiKey } from '../../lib/access-records';
 
 describe('generateApiKey', () => {
   it('makes a prefixed key whose id and secret parse back, storing only the hash', () => {

@@ -11,12 +11,12 @@ import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { JwtExpiredError, JwtInvalidSignatureError } from 'aws-jwt-verify/error';
 import { OFFLINE_OVERRIDE_HEADER, createAuthorizer, type AuthorizerResult } from '../../authorizers/authorizer';
-import type { AccessSnapshot, ApiKeySnapshot, SnapshotReader, UserRecord } from '../../lib/access-store';
-import { generateApiKey, parseApiKey, type ApiKeyRecord } from '../../lib/api-keys';
+import type { AccessSnapshot, ApiKeyRecord, ApiKeySnapshot, SnapshotReader, UserRecord } from '../../lib/access-store';
+import { generateApiKey, parseApiKey } from '../../lib/api-keys';
 import type { AuthorizerConfig } from '../../lib/config';
 import type { AccessTokenClaims, AccessTokenVerifier, MachineTokenClaims, VerifiedToken } from '../../lib/jwt';
 import { createEmbeddedMetrics, type EmbeddedMetrics } from '../../lib/observability';
-import { recordingLogger, type LogLine } from './fixtures';
+import { printedBy, recordingLogger, type LogLine } from './fixtures';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImtleS0xIn0.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
 const TOKEN_PARTS = TOKEN.split('.');
@@ -566,20 +566,9 @@ describe('createAuthorizer', () => {
         config: { unauthenticatedResponse: 'deny', revocationCacheSeconds: 0, resourceServerId: 'gateway', machineClients: [] },
         now: () => NOW,
       });
-      const printed: string[] = [];
-      const write = process.stdout.write;
-      process.stdout.write = ((chunk: string | Uint8Array) => {
-        printed.push(String(chunk));
-        return true;
-      }) as typeof process.stdout.write;
       // Act
-      try {
-        await authorize(authorizerEvent());
-      } finally {
-        process.stdout.write = write;
-      }
+      const lines = await printedBy(() => authorize(authorizerEvent()));
       // Assess
-      const lines = printed.join('').split('\n').filter(Boolean);
       assert.equal(lines.length, 1, 'one line per decision, metrics included');
       const line = JSON.parse(lines[0]!);
       assert.equal(line.message, 'authorizer decision');

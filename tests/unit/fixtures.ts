@@ -103,3 +103,19 @@ export const recordingLogger = (serviceName = 'unit'): { logger: Logger; lines: 
 /** The parsed JSON body of a service response. */
 export const bodyOf = (response: APIGatewayProxyStructuredResultV2): any =>
   response.body === undefined ? undefined : JSON.parse(response.body);
+
+/** What `run` printed to stdout (where Powertools writes), line by line. */
+export const printedBy = async (run: () => Promise<unknown>): Promise<string[]> => {
+  const printed: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    printed.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await run();
+  } finally {
+    process.stdout.write = write;
+  }
+  return printed.join('').split('\n').filter(Boolean);
+};

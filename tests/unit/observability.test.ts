@@ -6,28 +6,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createEmbeddedMetrics, withLogContext } from '../../lib/observability';
-import { lambdaContext } from './fixtures';
+import { lambdaContext, printedBy } from './fixtures';
 
 const VALUES = [
   ['AuthorizerAllow', 'Count', 1],
   ['AuthorizerLatency', 'Milliseconds', 0.42],
 ] as const;
-
-/** What `run` printed to stdout, line by line. */
-const printedBy = async (run: () => Promise<unknown>): Promise<string[]> => {
-  const printed: string[] = [];
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    printed.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await run();
-  } finally {
-    process.stdout.write = write;
-  }
-  return printed.join('').split('\n').filter(Boolean);
-};
 
 describe('createEmbeddedMetrics', () => {
   it('gives the EMF directive and every value as root fields of the line', () => {
