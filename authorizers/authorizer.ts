@@ -3,7 +3,8 @@
  *
  * A short pipeline, each stage able only to deny:
  *   1. policy       the route key must be in the route policy
- *   2. credential   exactly one bearer credential: a JWT or a personal API key
+ *   2. credential   exactly one bearer credential: a JWT, or a personal API key whose MAC
+ *                   verifies under the key ring (a forged key costs no read)
  *   3. authenticate a JWT with aws-jwt-verify (key, algorithm, signature, issuer, expiry,
  *                   token_use, client: the users' app client or a configured machine client);
  *                   an API key by its record (constant-time secret check, expiry, revocation)
@@ -18,7 +19,7 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { apiKeyRefusal, revocationReason, type ApiKeyRefusal, type RevocationReason, type SnapshotReader } from '../lib/access-records';
-import type { ParsedApiKey } from '../lib/api-keys';
+import { createApiKeyRing, type ParsedApiKey } from '../lib/api-keys';
 import type { AccessTokenVerifier, TokenFailureReason } from '../lib/jwt';
 import { gatewayScopes, verificationFailureReason } from '../lib/jwt';
 import { decideAccess, isRole, ruleFor, type AccessDecision } from '../lib/route-policy';
@@ -86,6 +87,7 @@ export const createAuthorizer = (deps: AuthorizerDeps) => {
   const { verifier, accessStore, logger, metrics, config } = deps;
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
   const machineClients = new Map(config.machineClients.map((client) => [client.clientId, client]));
+  const apiKeys = createApiKeyRing(config.apiKeyMacKeys);
 
   /** A JWT: a user's access token or a machine client's client-credentials token. */
   const authenticateToken = async (token: string): Promise<RoleContext | Denial> => {
@@ -125,7 +127,7 @@ export const createAuthorizer = (deps: AuthorizerDeps) => {
       logger.error('access records unavailable', { errorName: (error as Error)?.name });
       return deny(401, 'access_store_unavailable', principal);
     }
-    const revoked = revocationReason(snapshot, claims.iat);
+    const revoked = revocationReason(snapshot, { issuedAt: claims.iat, authTime: claims.auth_time });
     if (revoked) return deny(401, revoked, principal);
     return {
       authType: 'user',
@@ -179,7 +181,7 @@ export const createAuthorizer = (deps: AuthorizerDeps) => {
 
     if (headerValues(event.headers, OFFLINE_OVERRIDE_HEADER).length > 0) return deny(401, 'override_header');
 
-    const bearer = extractBearerToken(event.headers, event.identitySource);
+    const bearer = extractBearerToken(event.headers, event.identitySource, apiKeys);
     if ('failure' in bearer) return deny(401, bearer.failure);
 
     const caller = 'apiKey' in bearer ? await authenticateKey(bearer.apiKey) : await authenticateToken(bearer.token);

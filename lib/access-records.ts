@@ -8,21 +8,38 @@
 import { secretMatches } from './api-keys';
 import { isRole, isScope, type Role, type Scope } from './route-policy';
 
-export type UserRevocationReason = 'signed_out' | 'roles_changed' | 'disabled';
+/**
+ * The kinds of cut-off a user record keeps. Each is its own high-water mark (epoch seconds)
+ * that only ever moves forward: a later, weaker event (an enable, a role change) never
+ * lowers or clears what a stronger one (a sign-out everywhere, a disable) set.
+ *
+ * - `signedOutAt`    sign out everywhere: every login at or before it ends (user tokens by
+ *                    their `auth_time`, which a refresh keeps; API keys by `createdAt`).
+ * - `disabledAt`     the last disable: like `signedOutAt`, and kept after an enable.
+ * - `rolesChangedAt` a role change: tokens issued (`iat`) at or before it carry the old groups.
+ *                    API keys are not cut off: they act with the owner's current roles.
+ * - `deletedAt`      the user was deleted: nothing of theirs passes again.
+ */
+export const CUT_OFF_KINDS = ['signedOutAt', 'disabledAt', 'rolesChangedAt', 'deletedAt'] as const;
+export type CutOffKind = (typeof CUT_OFF_KINDS)[number];
 
 export interface UserRecord {
   sub: string;
   username: string;
   branches: string[];
   /**
-   * The user's roles as the gateway last saw them (at login, key creation, or a role change
-   * through the gateway). API keys act with these; users' own tokens carry their groups.
+   * The user's roles as the gateway last learnt them from Cognito (the pre-token-generation
+   * trigger, a role change through the gateway, the Cognito event sync). API keys act with
+   * these; users' own tokens carry their groups.
    */
   roles?: Role[];
+  /** Epoch milliseconds of the reading of Cognito's groups that `roles` reflects. */
+  rolesSyncedAt?: number;
   disabled?: boolean;
-  /** Epoch seconds: every token with `iat` at or before it is refused. */
-  notBefore?: number;
-  notBeforeReason?: UserRevocationReason;
+  signedOutAt?: number;
+  disabledAt?: number;
+  rolesChangedAt?: number;
+  deletedAt?: number;
 }
 
 export interface UserProfile {
@@ -66,6 +83,7 @@ export const USER = 'user#';
 export const SESSION = 'session#';
 export const REFRESH = 'refresh#';
 export const APIKEY = 'apikey#';
+export const USERNAME = 'username#';
 
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -81,20 +99,36 @@ export const stringList = (value: unknown): string[] => {
   return [];
 };
 
-const REVOCATION_REASONS: readonly string[] = ['signed_out', 'roles_changed', 'disabled'];
+const epoch = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+
+const later = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.max(a, b);
+
+/** Records written before cut-offs were kept per kind: one `notBefore` with its reason. */
+const LEGACY_REASON: Record<string, CutOffKind> = { signed_out: 'signedOutAt', disabled: 'disabledAt', roles_changed: 'rolesChangedAt' };
 
 export const toUser = (item: Item | undefined): UserRecord | undefined => {
   if (!item || typeof item.sub !== 'string' || typeof item.username !== 'string') return undefined;
+  const cutOffs: Partial<Record<CutOffKind, number>> = {};
+  for (const kind of CUT_OFF_KINDS) {
+    const at = epoch(item[kind]);
+    if (at !== undefined) cutOffs[kind] = at;
+  }
+  const legacy = epoch(item.notBefore);
+  if (legacy !== undefined) {
+    // An unknown or missing reason is read as the strongest cut-off a login can have.
+    const kind = LEGACY_REASON[String(item.notBeforeReason)] ?? 'signedOutAt';
+    cutOffs[kind] = later(cutOffs[kind], legacy);
+  }
+  const rolesSyncedAt = epoch(item.rolesSyncedAt);
   return {
     sub: item.sub,
     username: item.username,
     branches: stringList(item.branches),
     ...(item.roles instanceof Set || Array.isArray(item.roles) ? { roles: stringList(item.roles).filter(isRole) } : {}),
+    ...(rolesSyncedAt !== undefined ? { rolesSyncedAt } : {}),
     ...(item.disabled === true ? { disabled: true } : {}),
-    ...(typeof item.notBefore === 'number' ? { notBefore: item.notBefore } : {}),
-    ...(typeof item.notBeforeReason === 'string' && REVOCATION_REASONS.includes(item.notBeforeReason)
-      ? { notBeforeReason: item.notBeforeReason as UserRevocationReason }
-      : {}),
+    ...cutOffs,
   };
 };
 
@@ -152,20 +186,41 @@ export const snapshotFromItems = (items: ReadonlyMap<string, Item>, sub: string,
 };
 
 /** Why a token is refused by the gateway's records, if it is. */
-export type RevocationReason = 'user_disabled' | 'user_signed_out' | 'roles_changed' | 'session_revoked';
+export type LoginCutOff = 'user_deleted' | 'user_disabled' | 'user_signed_out';
+export type RevocationReason = LoginCutOff | 'roles_changed' | 'session_revoked';
+
+const atOrBefore = (time: number, cutOff: number | undefined): boolean => cutOff !== undefined && time <= cutOff;
 
 /**
- * The one rule for revocation, used by the authorizer (access tokens) and by refresh (refresh
- * tokens, by the time their login was issued): a disabled user, a token issued at or before the
- * user's `notBefore`, or a revoked session.
+ * Why the user's own record refuses a login made at `authTime` (epoch seconds): deleted,
+ * disabled now, or a sign-out everywhere or a disable at or after that login. Whoever issued
+ * the token, and however often it was refreshed since: `auth_time` is the login's.
  */
-export const revocationReason = (snapshot: AccessSnapshot, issuedAt: number): RevocationReason | undefined => {
+export const loginCutOff = (user: UserRecord | undefined, authTime: number): LoginCutOff | undefined => {
+  if (!user) return undefined;
+  if (user.deletedAt !== undefined) return 'user_deleted';
+  if (user.disabled || atOrBefore(authTime, user.disabledAt)) return 'user_disabled';
+  if (atOrBefore(authTime, user.signedOutAt)) return 'user_signed_out';
+  return undefined;
+};
+
+/** The facts of a user's access token the revocation rule reads. */
+export interface TokenTimes {
+  /** When this token was issued (`iat`). */
+  issuedAt: number;
+  /** When the login it descends from happened (`auth_time`; a refresh keeps it). */
+  authTime: number;
+}
+
+/**
+ * The one rule for users' access tokens: the login's cut-offs, then a role change after the
+ * token was issued (it carries the old groups), then its session's logout.
+ */
+export const revocationReason = (snapshot: AccessSnapshot, token: TokenTimes): RevocationReason | undefined => {
   const { user, session } = snapshot;
-  if (user?.disabled) return 'user_disabled';
-  if (user?.notBefore !== undefined && issuedAt <= user.notBefore) {
-    if (user.notBeforeReason === 'disabled') return 'user_disabled';
-    return user.notBeforeReason === 'roles_changed' ? 'roles_changed' : 'user_signed_out';
-  }
+  const cutOff = loginCutOff(user, token.authTime);
+  if (cutOff) return cutOff;
+  if (atOrBefore(token.issuedAt, user?.rolesChangedAt)) return 'roles_changed';
   if (session?.revokedAt !== undefined) return 'session_revoked';
   return undefined;
 };
@@ -184,14 +239,16 @@ export type ApiKeyRefusal =
   | 'api_key_revoked'
   | 'api_key_expired'
   | 'owner_unknown'
+  | 'user_deleted'
   | 'user_disabled'
   | 'user_signed_out';
 
 /**
  * Why an API key is refused, if it is. The secret is checked before anything about the key is
- * revealed; then the key's own state; then its owner's, which the key follows: a disabled
- * owner, or one who signed out everywhere after the key was made, takes the key down too. A
- * role change does not: the key keeps working with the owner's new, current roles.
+ * revealed; then the key's own state; then its owner's, which the key follows as if it were a
+ * login made when the key was created: a deleted or disabled owner, or one who signed out
+ * everywhere or was disabled after the key was made, takes the key down for good. A role
+ * change does not: the key keeps working with the owner's new, current roles.
  */
 export const apiKeyRefusal = (snapshot: ApiKeySnapshot, secret: string, now: number = nowSeconds()): ApiKeyRefusal | undefined => {
   const { key, owner } = snapshot;
@@ -200,11 +257,7 @@ export const apiKeyRefusal = (snapshot: ApiKeySnapshot, secret: string, now: num
   if (key.revokedAt !== undefined) return 'api_key_revoked';
   if (key.expiresAt <= now) return 'api_key_expired';
   if (!owner) return 'owner_unknown';
-  if (owner.disabled) return 'user_disabled';
-  if (owner.notBefore !== undefined && key.createdAt <= owner.notBefore && owner.notBeforeReason !== 'roles_changed') {
-    return owner.notBeforeReason === 'disabled' ? 'user_disabled' : 'user_signed_out';
-  }
-  return undefined;
+  return loginCutOff(owner, key.createdAt);
 };
 
 /**

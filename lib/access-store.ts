@@ -2,9 +2,13 @@
  * The gateway's own access records, in one DynamoDB table (`ACCESS_TABLE`, key `pk`):
  *
  * - `user#<sub>`      the user's gateway record: which branches they manage (written by
- *                     operators and the local seed, never from a request); `disabled`; and
- *                     `notBefore`: tokens issued at or before this second are refused (sign out
- *                     everywhere, roles changed, disabled), with `notBeforeReason`.
+ *                     operators and the local seed, never from a request); their roles as
+ *                     last read from Cognito (`roles`, versioned by `rolesSyncedAt`, ms);
+ *                     `disabled` (versioned by `disabledVersion`, ms); and one cut-off per
+ *                     kind (`signedOutAt`, `disabledAt`, `rolesChangedAt`, `deletedAt`: epoch
+ *                     seconds, each only ever raised; see `lib/access-records.ts`).
+ * - `username#<name>` which `sub` a username belongs to, for events that name only the
+ *                     username (a user deleted in Cognito can no longer be looked up there).
  * - `session#<sid>`   a session: `revokedAt` once logged out; `parent` / `children` link the
  *                     access tokens of one login where the issuer gives each refreshed token a
  *                     new `jti` and no `origin_jti` (cognito-local).
@@ -33,6 +37,7 @@ import { awsErrorName } from './errors';
 import {
   APIKEY,
   REFRESH,
+  USERNAME,
   SESSION,
   USER,
   live,
@@ -48,8 +53,8 @@ import {
   type SessionRecord,
   type SnapshotReader,
   type UserProfile,
+  type CutOffKind,
   type UserRecord,
-  type UserRevocationReason,
 } from './access-records';
 
 export * from './access-records';
@@ -76,19 +81,28 @@ export interface AccessStore extends SnapshotReader {
   /** Create or update a user's profile (branches); keeps their revocation state. */
   putUser(user: UserProfile): Promise<void>;
   /**
-   * Refuse every token of the user issued up to now, for `reason`; `disabled` also marks the
-   * account disabled (true) or enabled again (false, old tokens stay refused).
+   * Raise one of the user's cut-offs to `at` (epoch seconds): every login (or token, for
+   * `rolesChangedAt`) at or before it is refused. A cut-off already at or past `at` stays as it
+   * is: cut-offs only move forward, whatever order the events arrive in.
    */
-  revokeUserTokens(input: {
-    sub: string;
-    username: string;
-    reason: UserRevocationReason;
-    disabled?: boolean;
-    /** The user's roles from now on, as API keys will see them. */
-    roles?: readonly Role[];
-  }): Promise<UserRecord>;
-  /** Record the user's current roles (from Cognito's groups) for their API keys. */
-  syncRoles(input: { sub: string; username: string; roles: readonly Role[] }): Promise<void>;
+  raiseCutOff(input: { sub: string; username: string; kind: CutOffKind; at: number }): Promise<void>;
+  /**
+   * Mark the user disabled or enabled again, unless a later change of the flag was already
+   * recorded (`versionMs`: when the change was made, epoch ms). Enabling keeps `disabledAt`:
+   * what the disable cut off stays cut off. False when a later change won.
+   */
+  setDisabled(input: { sub: string; username: string; disabled: boolean; versionMs: number }): Promise<boolean>;
+  /**
+   * Record the user's roles as read from Cognito at `versionMs` (epoch ms, taken before the
+   * reading), unless a later reading was already recorded, or (with `unlessChangedSince`, epoch
+   * seconds) a role change was recorded at or after that second: the change's own writes are
+   * then the truth. False when nothing was written.
+   */
+  syncRoles(input: { sub: string; username: string; roles: readonly Role[]; versionMs: number; unlessChangedSince?: number }): Promise<boolean>;
+  /** Remember which `sub` a username belongs to. */
+  recordUsername(input: { sub: string; username: string }): Promise<void>;
+  /** The `sub` last recorded for a username. */
+  subForUsername(username: string): Promise<string | undefined>;
   /**
    * Store a new key and list it under its owner, whose current roles are recorded with it.
    * Fails with `TooManyApiKeysError` when the owner already lists `maxLive` keys.
@@ -98,7 +112,6 @@ export interface AccessStore extends SnapshotReader {
   listApiKeys(owner: string): Promise<ApiKeyRecord[]>;
   /** Revoke one of the owner's live keys; false when the owner has no such live key. */
   revokeApiKey(input: { owner: string; keyId: string }): Promise<boolean>;
-  setDisabled(input: { sub: string; username: string; disabled: false }): Promise<void>;
   /** Remember which session a refresh token belongs to. */
   recordLogin(input: { sessionId: string; sub: string; refreshToken: string; issuedAt: number; expiresAt: number }): Promise<void>;
   /** The session a refresh token was issued for, if it was issued at a gateway login. */
@@ -138,6 +151,17 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
       pending = (result.UnprocessedKeys?.[tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
     }
     return found;
+  };
+
+  /** Send a conditional update; false when its condition did not hold. */
+  const conditionally = async (command: UpdateCommand): Promise<boolean> => {
+    try {
+      await client.send(command);
+      return true;
+    } catch (error) {
+      if (awsErrorName(error) === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
   };
 
   const getItem = async (pk: string): Promise<Item | undefined> =>
@@ -215,42 +239,66 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
       );
     },
 
-    async revokeUserTokens({ sub, username, reason, disabled, roles }) {
-      const result = await client.send(
+    async raiseCutOff({ sub, username, kind, at }) {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: USER + sub },
+            UpdateExpression: `${ENSURE_USER}, #kind = :at`,
+            ConditionExpression: 'attribute_not_exists(#kind) OR #kind < :at',
+            ExpressionAttributeNames: { '#sub': 'sub', '#kind': kind },
+            ExpressionAttributeValues: { ':sub': sub, ':username': username, ':none': [], ':at': at },
+          }),
+        );
+      } catch (error) {
+        // The cut-off is already at or past `at`: nothing to raise.
+        if (awsErrorName(error) !== 'ConditionalCheckFailedException') throw error;
+      }
+    },
+
+    async setDisabled({ sub, username, disabled, versionMs }) {
+      return conditionally(
         new UpdateCommand({
           TableName: tableName,
           Key: { pk: USER + sub },
-          UpdateExpression:
-            `${ENSURE_USER}, ` +
-            'notBefore = :now, notBeforeReason = :reason' +
-            (disabled === undefined ? '' : ', disabled = :disabled') +
-            (roles === undefined ? '' : ', #roles = :roles'),
-          ExpressionAttributeNames: { '#sub': 'sub', ...(roles === undefined ? {} : { '#roles': 'roles' }) },
+          UpdateExpression: `${ENSURE_USER}, disabled = :disabled, disabledVersion = :version`,
+          ConditionExpression: 'attribute_not_exists(disabledVersion) OR disabledVersion <= :version',
+          ExpressionAttributeNames: { '#sub': 'sub' },
+          ExpressionAttributeValues: { ':sub': sub, ':username': username, ':none': [], ':disabled': disabled, ':version': versionMs },
+        }),
+      );
+    },
+
+    async syncRoles({ sub, username, roles, versionMs, unlessChangedSince }) {
+      return conditionally(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: USER + sub },
+          UpdateExpression: `${ENSURE_USER}, #roles = :roles, rolesSyncedAt = :version`,
+          ConditionExpression:
+            '(attribute_not_exists(rolesSyncedAt) OR rolesSyncedAt < :version)' +
+            (unlessChangedSince === undefined ? '' : ' AND (attribute_not_exists(rolesChangedAt) OR rolesChangedAt < :since)'),
+          ExpressionAttributeNames: { '#sub': 'sub', '#roles': 'roles' },
           ExpressionAttributeValues: {
             ':sub': sub,
             ':username': username,
             ':none': [],
-            ':now': nowSeconds(),
-            ':reason': reason,
-            ...(disabled === undefined ? {} : { ':disabled': disabled }),
-            ...(roles === undefined ? {} : { ':roles': [...roles] }),
+            ':roles': [...roles],
+            ':version': versionMs,
+            ...(unlessChangedSince === undefined ? {} : { ':since': unlessChangedSince }),
           },
-          ReturnValues: 'ALL_NEW',
         }),
       );
-      return toUser(result.Attributes)!;
     },
 
-    async syncRoles({ sub, username, roles }) {
-      await client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { pk: USER + sub },
-          UpdateExpression: `${ENSURE_USER}, #roles = :roles`,
-          ExpressionAttributeNames: { '#sub': 'sub', '#roles': 'roles' },
-          ExpressionAttributeValues: { ':sub': sub, ':username': username, ':none': [], ':roles': [...roles] },
-        }),
-      );
+    async recordUsername({ sub, username }) {
+      await client.send(new PutCommand({ TableName: tableName, Item: { pk: USERNAME + username, sub, username } }));
+    },
+
+    async subForUsername(username) {
+      const item = await getItem(USERNAME + username);
+      return typeof item?.sub === 'string' ? item.sub : undefined;
     },
 
     async createApiKey({ key, ownerRoles, maxLive }) {
@@ -259,9 +307,9 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
           new UpdateCommand({
             TableName: tableName,
             Key: { pk: USER + key.owner },
-            UpdateExpression:
-              `${ENSURE_USER}, #roles = :roles ` +
-              'ADD apiKeys :id',
+            // Roles are the trigger's and the role changes' to keep current; the creating
+            // token's groups only fill in a record that has none yet.
+            UpdateExpression: `${ENSURE_USER}, #roles = if_not_exists(#roles, :roles) ADD apiKeys :id`,
             // Atomic with the count: two concurrent creations cannot both take the last slot.
             ConditionExpression: 'attribute_not_exists(apiKeys) OR size(apiKeys) < :max',
             ExpressionAttributeNames: { '#sub': 'sub', '#roles': 'roles' },
@@ -359,18 +407,6 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
         }),
       );
       return true;
-    },
-
-    async setDisabled({ sub, username, disabled }) {
-      await client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { pk: USER + sub },
-          UpdateExpression: `${ENSURE_USER}, disabled = :disabled`,
-          ExpressionAttributeNames: { '#sub': 'sub' },
-          ExpressionAttributeValues: { ':sub': sub, ':username': username, ':none': [], ':disabled': disabled },
-        }),
-      );
     },
 
     async recordLogin({ sessionId, sub, refreshToken, issuedAt, expiresAt }) {

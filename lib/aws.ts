@@ -19,7 +19,7 @@ export const createDocumentClient = (config: DataConfig): DynamoDBDocumentClient
     { marshallOptions: { removeUndefinedValues: true } },
   );
 
-export const createCognitoClient = (config: IdentityConfig): CognitoIdentityProviderClient =>
+export const createCognitoClient = (config: Pick<IdentityConfig, 'region' | 'cognitoEndpoint'>): CognitoIdentityProviderClient =>
   new CognitoIdentityProviderClient({
     region: config.region,
     ...(config.cognitoEndpoint ? { endpoint: config.cognitoEndpoint } : {}),

@@ -19,7 +19,7 @@ import {
   type AuthenticationResultType,
   type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { awsErrorName, TooManyRequestsError, UnauthorizedError } from './errors';
+import { awsErrorName, ServiceUnavailableError, TooManyRequestsError, UnauthorizedError } from './errors';
 import { isRole, type Role } from './route-policy';
 
 export interface IssuedTokens {
@@ -67,6 +67,19 @@ const CREDENTIAL_FAILURES = new Set([
 ]);
 const RATE_LIMITED = new Set(['TooManyRequestsException', 'LimitExceededException', 'TooManyFailedAttemptsException']);
 
+/**
+ * What the gateway's pre-token-generation trigger throws to refuse tokens to a user who is cut
+ * off (functions/cognito-events). Cognito answers `UserLambdaValidationException` with the
+ * message in it; any other trigger failure means the trigger could not decide (its database
+ * down): no tokens, and a 503 rather than a wrong-password answer.
+ */
+export const TRIGGER_REFUSAL = 'access_refused';
+/** The trigger could not be run (AWS; the emulator adds one more "Exception"). */
+const TRIGGER_UNAVAILABLE = new Set(['UnexpectedLambdaException', 'UnexpectedLambdaExceptionException']);
+
+const triggerUnavailable = (cause: unknown) =>
+  new ServiceUnavailableError('identity_unavailable', 'Sign-in is unavailable right now, try again later', { cause });
+
 export const invalidCredentials = (cause?: unknown) =>
   new UnauthorizedError('invalid_credentials', 'Invalid username or password', { cause });
 
@@ -108,6 +121,20 @@ const toDirectoryUser = (user: {
   };
 };
 
+/** The user's roles: their Cognito groups that are roles of the route policy. */
+export const listRoles = async (client: CognitoIdentityProviderClient, userPoolId: string, username: string): Promise<Role[]> => {
+  const roles: Role[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(
+      new AdminListGroupsForUserCommand({ UserPoolId: userPoolId, Username: username, ...(nextToken ? { NextToken: nextToken } : {}) }),
+    );
+    for (const group of page.Groups ?? []) if (isRole(group.GroupName)) roles.push(group.GroupName);
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return roles;
+};
+
 export const createCognitoIdentityProvider = (
   client: CognitoIdentityProviderClient,
   config: { userPoolId: string; clientId: string },
@@ -125,26 +152,15 @@ export const createCognitoIdentityProvider = (
       const name = awsErrorName(error);
       if (name && CREDENTIAL_FAILURES.has(name)) throw refused(error);
       if (name && RATE_LIMITED.has(name)) throw rateLimited(error);
+      if (name === 'UserLambdaValidationException') {
+        throw (error as Error).message.includes(TRIGGER_REFUSAL) ? refused(error) : triggerUnavailable(error);
+      }
+      if (name && TRIGGER_UNAVAILABLE.has(name)) throw triggerUnavailable(error);
       throw error;
     }
   };
 
-  const rolesOf = async (username: string): Promise<Role[]> => {
-    const roles: Role[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await client.send(
-        new AdminListGroupsForUserCommand({
-          UserPoolId: config.userPoolId,
-          Username: username,
-          ...(nextToken ? { NextToken: nextToken } : {}),
-        }),
-      );
-      for (const group of page.Groups ?? []) if (isRole(group.GroupName)) roles.push(group.GroupName);
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return roles;
-  };
+  const rolesOf = (username: string): Promise<Role[]> => listRoles(client, config.userPoolId, username);
 
   return {
     async passwordLogin(username, password) {

@@ -12,10 +12,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { createHttpService, protectedRoute, publicRoute } from '../../lib/http';
 import { createLogger } from '../../lib/observability';
 import { BadRequestError } from '../../lib/errors';
-import { revocationReason, SessionRevokedError, type AccessStore } from '../../lib/access-store';
+import { loginCutOff, revocationReason, SessionRevokedError, type AccessStore } from '../../lib/access-store';
 import { invalidCredentials, invalidRefreshToken, type IdentityProvider, type IssuedTokens } from '../../lib/identity-provider';
 import type { SessionConfig } from '../../lib/config';
 import { requireUserContext } from '../../lib/role-context';
+import { signOutEverywhereInCognito } from '../../lib/global-sign-out';
 import { isRole, type Role } from '../../lib/route-policy';
 
 const loginBody = z.strictObject({
@@ -40,13 +41,14 @@ const describe = (accessToken: string) => {
   const { payload } = decomposeUnverifiedJwt(accessToken);
   const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
   const sessionId = typeof payload.origin_jti === 'string' ? payload.origin_jti : jti;
-  if (!sessionId || typeof payload.sub !== 'string' || typeof payload.exp !== 'number' || typeof payload.iat !== 'number') {
-    throw new Error('Issued access token lacks sub, exp, iat or jti');
+  const { sub, exp, iat, auth_time: authTime } = payload;
+  if (!sessionId || typeof sub !== 'string' || typeof exp !== 'number' || typeof iat !== 'number' || typeof authTime !== 'number') {
+    throw new Error('Issued access token lacks sub, exp, iat, auth_time or jti');
   }
   const groups = payload['cognito:groups'];
   const roles: Role[] = Array.isArray(groups) ? groups.filter(isRole) : [];
-  const username = typeof payload.username === 'string' ? payload.username : payload.sub;
-  return { sessionId, sub: payload.sub, username, roles, exp: payload.exp, iat: payload.iat };
+  const username = typeof payload.username === 'string' ? payload.username : sub;
+  return { sessionId, sub, username, roles, exp, iat, authTime };
 };
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -76,13 +78,15 @@ export const createAuthService = (deps: AuthDeps, logger: Logger = createLogger(
         let tokens = await deps.identity.passwordLogin(body.username, body.password);
         let token = describe(tokens.accessToken);
         const user = await deps.accessStore.getUser(token.sub);
-        // A disabled account gets the same answer as a wrong password (cognito-local does not
-        // refuse disabled users itself; Cognito on AWS does).
-        if (user?.disabled) throw invalidCredentials();
-        if (user?.notBefore !== undefined && token.iat <= user.notBefore) {
-          // Tokens are refused up to and including the second of a revocation: sign in again
-          // once that second is over, so the new session is not born revoked.
-          await sleep((user.notBefore + 1) * 1000 - Date.now() + 5);
+        const refused = revocationReason({ ...(user ? { user } : {}) }, { issuedAt: token.iat, authTime: token.authTime });
+        // A deleted or disabled account gets the same answer as a wrong password (cognito-local
+        // does not refuse disabled users itself; Cognito on AWS does).
+        if (refused === 'user_deleted' || refused === 'user_disabled') throw invalidCredentials();
+        if (refused) {
+          // Cut-offs refuse up to and including their second: sign in again once that second
+          // is over, so the new session is not born revoked.
+          const until = Math.max(user?.signedOutAt ?? 0, user?.rolesChangedAt ?? 0);
+          await sleep((until + 1) * 1000 - Date.now() + 5);
           tokens = await deps.identity.passwordLogin(body.username, body.password);
           token = describe(tokens.accessToken);
         }
@@ -90,11 +94,9 @@ export const createAuthService = (deps: AuthDeps, logger: Logger = createLogger(
           sessionId: token.sessionId,
           sub: token.sub,
           refreshToken: tokens.refreshToken!,
-          issuedAt: token.iat,
+          issuedAt: token.authTime,
           expiresAt: sessionLifetime(),
         });
-        // The roles the user's API keys act with: Cognito's groups, as of this login.
-        await deps.accessStore.syncRoles({ sub: token.sub, username: token.username, roles: token.roles });
         logger.info('login', { sub: token.sub, sessionId: token.sessionId });
         return { body: tokenBody(tokens, token.exp) };
       },
@@ -105,8 +107,9 @@ export const createAuthService = (deps: AuthDeps, logger: Logger = createLogger(
       handle: async ({ body }) => {
         const session = await deps.accessStore.sessionForRefreshToken(body.refreshToken);
         if (session) {
+          // A login through the gateway: its session and its login's cut-offs, before Cognito.
           const user = session.sub ? await deps.accessStore.getUser(session.sub) : undefined;
-          const refused = revocationReason({ ...(user ? { user } : {}), session }, session.issuedAt ?? 0);
+          const refused = session.revokedAt !== undefined ? 'session_revoked' : loginCutOff(user, session.issuedAt ?? 0);
           if (refused) {
             logger.info('refresh refused', { reason: refused, sub: session.sub });
             throw invalidRefreshToken();
@@ -114,10 +117,12 @@ export const createAuthService = (deps: AuthDeps, logger: Logger = createLogger(
         }
         const tokens = await deps.identity.refresh(body.refreshToken);
         const token = describe(tokens.accessToken);
-        if (!session) {
-          // A refresh token issued outside the gateway: still honour the user's revocations.
-          const user = await deps.accessStore.getUser(token.sub);
-          if (user?.disabled) throw invalidRefreshToken();
+        // Whoever issued the refresh token: the new token dates its login by auth_time, and a
+        // login before a cut-off stays cut off (the authorizer would refuse the token anyway).
+        const refused = loginCutOff(await deps.accessStore.getUser(token.sub), token.authTime);
+        if (refused) {
+          logger.info('refresh refused', { reason: refused, sub: token.sub });
+          throw invalidRefreshToken();
         }
         if (session) {
           try {
@@ -152,13 +157,11 @@ export const createAuthService = (deps: AuthDeps, logger: Logger = createLogger(
         // First the gateway's own records: from this write on, the tokens are refused.
         await deps.accessStore.revokeSession({ sessionId: caller.sessionId, sub: caller.sub, expiresAt: sessionLifetime() });
         if (body?.everywhere) {
-          await deps.accessStore.revokeUserTokens({ sub: caller.sub, username: caller.username, reason: 'signed_out' });
-          try {
-            await deps.identity.globalSignOut(caller.username);
-          } catch (error) {
-            // cognito-local has no global sign-out; the gateway's record already refuses every token.
-            logger.warn('global sign-out in Cognito failed', { errorName: (error as Error)?.name, sub: caller.sub });
-          }
+          // Every login up to this second ends, whoever issued its tokens (auth_time).
+          await deps.accessStore.raiseCutOff({ sub: caller.sub, username: caller.username, kind: 'signedOutAt', at: nowSeconds() });
+          // Then Cognito's own refresh tokens, retried and reported: the cut-off above already
+          // refuses what a refresh made directly at Cognito would bring.
+          await signOutEverywhereInCognito(deps.identity, logger, { sub: caller.sub, username: caller.username });
         }
         if (refresh) {
           try {

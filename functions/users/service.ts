@@ -12,6 +12,7 @@ import { ROLES } from '../../lib/route-policy';
 import type { RoleContext } from '../../lib/role-context';
 import { limitSchema } from '../../lib/validation';
 import type { AccessStore } from '../../lib/access-store';
+import { signOutEverywhereInCognito } from '../../lib/global-sign-out';
 import type { DirectoryUser, IdentityProvider } from '../../lib/identity-provider';
 
 const listQuery = z.object({
@@ -59,6 +60,8 @@ const mapLimited = async <T, R>(items: readonly T[], limit: number, fn: (item: T
 export interface UsersDeps {
   identity: IdentityProvider;
   accessStore: AccessStore;
+  /** Epoch milliseconds. */
+  now?: () => number;
 }
 
 export const createUsersService = (deps: UsersDeps, logger: Logger = createLogger('users')) => {
@@ -68,14 +71,8 @@ export const createUsersService = (deps: UsersDeps, logger: Logger = createLogge
     return user;
   };
 
-  /** Cognito is told where it can be; the gateway's record (written first) already refuses. */
-  const signOutInCognito = async (username: string) => {
-    try {
-      await deps.identity.globalSignOut(username);
-    } catch (error) {
-      logger.warn('global sign-out in Cognito failed', { errorName: (error as Error)?.name });
-    }
-  };
+  const now = deps.now ?? Date.now;
+  const nowSeconds = () => Math.floor(now() / 1000);
 
   return createHttpService('users', logger, {
     'GET /users/me': protectedRoute({
@@ -135,9 +132,13 @@ export const createUsersService = (deps: UsersDeps, logger: Logger = createLogge
         requireAdmin(caller);
         const user = await existing(pathUsername(params));
         if (user.sub === caller.sub) throw new ConflictError('cannot_disable_self', 'Admins cannot disable their own account');
-        await deps.accessStore.revokeUserTokens({ sub: user.sub, username: user.username, reason: 'disabled', disabled: true });
+        // The gateway's record first: from this write on, every login up to now and every key
+        // made before it is refused, for good (an enable does not bring them back).
+        const at = now();
+        await deps.accessStore.raiseCutOff({ sub: user.sub, username: user.username, kind: 'disabledAt', at: Math.floor(at / 1000) });
+        await deps.accessStore.setDisabled({ sub: user.sub, username: user.username, disabled: true, versionMs: at });
         await deps.identity.disableUser(user.username);
-        await signOutInCognito(user.username);
+        await signOutEverywhereInCognito(deps.identity, logger, user);
         logger.info('user disabled', { sub: user.sub, by: caller.sub });
         return { statusCode: 204 };
       },
@@ -148,8 +149,8 @@ export const createUsersService = (deps: UsersDeps, logger: Logger = createLogge
         requireAdmin(caller);
         const user = await existing(pathUsername(params));
         await deps.identity.enableUser(user.username);
-        // Tokens from before the disable stay refused: `notBefore` is kept.
-        await deps.accessStore.setDisabled({ sub: user.sub, username: user.username, disabled: false });
+        // Only the flag: `disabledAt` stays, so what the disable cut off stays cut off.
+        await deps.accessStore.setDisabled({ sub: user.sub, username: user.username, disabled: false, versionMs: now() });
         logger.info('user enabled', { sub: user.sub, by: caller.sub });
         return { statusCode: 204 };
       },
@@ -163,15 +164,20 @@ export const createUsersService = (deps: UsersDeps, logger: Logger = createLogge
         if (user.sub === caller.sub && !body.roles.includes('admin')) {
           throw new ConflictError('cannot_remove_own_admin', 'Admins cannot remove their own admin role');
         }
-        // Tokens carry the groups they were issued with: refuse the old ones from now on. The
-        // user's API keys act with the recorded roles: only the roles kept are recorded before
-        // Cognito changes, the new ones only after, so a failure half-way never grants more.
+        // Tokens carry the groups they were issued with, so the old ones are refused, before and
+        // after Cognito changes: a token issued in between (with the old groups) falls under
+        // the second cut-off. API keys act with the recorded roles: only the roles kept are
+        // recorded before Cognito changes, the new ones after, each reading versioned so that
+        // a slower, older one (a login's trigger) never writes back over them.
+        const identity = { sub: user.sub, username: user.username };
         const before = await deps.identity.rolesOf(user.username);
         const kept = body.roles.filter((role) => before.includes(role));
-        await deps.accessStore.revokeUserTokens({ sub: user.sub, username: user.username, reason: 'roles_changed', roles: kept });
+        await deps.accessStore.raiseCutOff({ ...identity, kind: 'rolesChangedAt', at: nowSeconds() });
+        await deps.accessStore.syncRoles({ ...identity, roles: kept, versionMs: now() });
         await deps.identity.setRoles(user.username, body.roles);
-        await deps.accessStore.syncRoles({ sub: user.sub, username: user.username, roles: body.roles });
-        await signOutInCognito(user.username);
+        const changedAt = now();
+        await deps.accessStore.raiseCutOff({ ...identity, kind: 'rolesChangedAt', at: Math.floor(changedAt / 1000) });
+        await deps.accessStore.syncRoles({ ...identity, roles: body.roles, versionMs: changedAt });
         logger.info('roles changed', { sub: user.sub, roles: body.roles, by: caller.sub });
         return { body: { username: user.username, sub: user.sub, roles: body.roles } };
       },

@@ -7,16 +7,17 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { crc32 } from 'node:zlib';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { JwtExpiredError, JwtInvalidSignatureError } from 'aws-jwt-verify/error';
 import { OFFLINE_OVERRIDE_HEADER, createAuthorizer, type AuthorizerResult } from '../../authorizers/authorizer';
 import type { AccessSnapshot, ApiKeyRecord, ApiKeySnapshot, SnapshotReader, UserRecord } from '../../lib/access-store';
-import { generateApiKey, parseApiKey } from '../../lib/api-keys';
+import { createApiKeyRing } from '../../lib/api-keys';
 import type { AuthorizerConfig } from '../../lib/config';
 import type { AccessTokenClaims, AccessTokenVerifier, MachineTokenClaims, VerifiedToken } from '../../lib/jwt';
 import { createEmbeddedMetrics, type EmbeddedMetrics } from '../../lib/observability';
-import { printedBy, recordingLogger, type LogLine } from './fixtures';
+import { TEST_MAC_KEYS, printedBy, recordingLogger, testKeyRing, type LogLine } from './fixtures';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImtleS0xIn0.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
 const TOKEN_PARTS = TOKEN.split('.');
@@ -33,6 +34,7 @@ const claimsFor = (overrides: Partial<AccessTokenClaims> = {}): AccessTokenClaim
   'cognito:groups': ['admin'],
   exp: 1_893_456_000,
   iat: 1_893_452_400,
+  auth_time: 1_893_452_400,
   ...overrides,
 });
 
@@ -121,6 +123,7 @@ const harness = (options: HarnessOptions = {}) => {
       revocationCacheSeconds: 0,
       resourceServerId: 'gateway',
       machineClients: [{ clientId: 'machine-1', name: 'partner', roles: [], branches: ['1'] }],
+      apiKeyMacKeys: TEST_MAC_KEYS,
     },
     ...(options.ready ? { ready: options.ready } : {}),
     now: () => NOW,
@@ -320,11 +323,12 @@ describe('createAuthorizer', () => {
     const userRecord = (fields: Partial<UserRecord>): AccessSnapshot => ({ user: { sub: 'sub-1', username: 'alice', branches: [], ...fields } });
     const REVOKED_USERS: [string, Partial<UserRecord>, string][] = [
       ['a disabled user', { disabled: true }, 'user_disabled'],
-      ['a disabled user whose token is newer than notBefore', { disabled: true, notBefore: ISSUED_AT - 60, notBeforeReason: 'disabled' }, 'user_disabled'],
-      ['a user signed out everywhere at the second the token was issued', { notBefore: ISSUED_AT, notBeforeReason: 'signed_out' }, 'user_signed_out'],
-      ['a user whose roles changed after the token was issued', { notBefore: ISSUED_AT + 1, notBeforeReason: 'roles_changed' }, 'roles_changed'],
-      ['a user enabled again, with a token from before the disable', { disabled: false, notBefore: ISSUED_AT + 1, notBeforeReason: 'disabled' }, 'user_disabled'],
-      ['a user with notBefore but no recorded reason', { notBefore: ISSUED_AT + 1 }, 'user_signed_out'],
+      ['a disabled user whose token is newer than the disable', { disabled: true, disabledAt: ISSUED_AT - 60 }, 'user_disabled'],
+      ['a user signed out everywhere at the second the token was issued', { signedOutAt: ISSUED_AT }, 'user_signed_out'],
+      ['a user whose roles changed after the token was issued', { rolesChangedAt: ISSUED_AT + 1 }, 'roles_changed'],
+      ['a user enabled again, with a token from before the disable', { disabled: false, disabledAt: ISSUED_AT + 1 }, 'user_disabled'],
+      ['a deleted user', { deletedAt: ISSUED_AT + 1 }, 'user_deleted'],
+      ['a user signed out everywhere, then given a role change (which reopens nothing)', { signedOutAt: ISSUED_AT + 1, rolesChangedAt: ISSUED_AT + 2 }, 'user_signed_out'],
     ];
     for (const [name, fields, reason] of REVOKED_USERS) {
       it(`denies ${name} with ${reason} (401)`, async () => {
@@ -337,7 +341,7 @@ describe('createAuthorizer', () => {
     }
 
     it('allows a token issued after the user signed out everywhere', async () => {
-      const { authorize } = harness({ snapshot: userRecord({ notBefore: ISSUED_AT - 1, notBeforeReason: 'signed_out' }) });
+      const { authorize } = harness({ snapshot: userRecord({ signedOutAt: ISSUED_AT - 1 }) });
       assert.equal((await authorize(authorizerEvent())).isAuthorized, true);
     });
 
@@ -563,7 +567,7 @@ describe('createAuthorizer', () => {
         accessStore: fakeAccessStore().store,
         logger,
         metrics: createEmbeddedMetrics({}),
-        config: { unauthenticatedResponse: 'deny', revocationCacheSeconds: 0, resourceServerId: 'gateway', machineClients: [] },
+        config: { unauthenticatedResponse: 'deny', revocationCacheSeconds: 0, resourceServerId: 'gateway', machineClients: [], apiKeyMacKeys: TEST_MAC_KEYS },
         now: () => NOW,
       });
       // Act
@@ -582,8 +586,9 @@ describe('createAuthorizer', () => {
   });
 
   describe('personal API keys', () => {
-    const { key: KEY, id: KEY_ID, secretHash } = generateApiKey();
-    const SECRET = parseApiKey(KEY)!.secret;
+    const ring = testKeyRing();
+    const { key: KEY, id: KEY_ID, secretHash } = ring.generate();
+    const SECRET = ring.parse(KEY)!.secret;
     const keyRecord = (overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
       id: KEY_ID,
       owner: 'sub-7',
@@ -643,7 +648,7 @@ describe('createAuthorizer', () => {
     });
 
     it("follows the owner's current roles: a demoted owner's key loses the branch", async () => {
-      const { authorize, decisionLog } = harness({ apiKey: { key: keyRecord(), owner: owner({ roles: ['customer'], notBefore: NOW - 60, notBeforeReason: 'roles_changed' }) } });
+      const { authorize, decisionLog } = harness({ apiKey: { key: keyRecord(), owner: owner({ roles: ['customer'], rolesChangedAt: NOW - 60 }) } });
       await authorize(authorizerEvent(withKey()));
       assert.deepEqual([decisionLog().status, decisionLog().reason], [403, 'role_missing']);
     });
@@ -657,10 +662,23 @@ describe('createAuthorizer', () => {
       ["a disabled owner's key", { key: keyRecord(), owner: owner({ disabled: true }) }, 'user_disabled', 'owner disabled'],
       [
         'a key made before its owner signed out everywhere',
-        { key: keyRecord(), owner: owner({ notBefore: NOW - 60, notBeforeReason: 'signed_out' }) },
+        { key: keyRecord(), owner: owner({ signedOutAt: NOW - 60 }) },
         'user_signed_out',
-        'notBefore after createdAt',
+        'signedOutAt after createdAt',
       ],
+      [
+        'a key made before its owner was disabled, after the owner is enabled again',
+        { key: keyRecord(), owner: owner({ disabled: false, disabledAt: NOW - 60 }) },
+        'user_disabled',
+        'disabledAt after createdAt',
+      ],
+      [
+        'a key cut off by a sign-out everywhere, after a later role change',
+        { key: keyRecord(), owner: owner({ signedOutAt: NOW - 60, rolesChangedAt: NOW - 30 }) },
+        'user_signed_out',
+        'role change reopens nothing',
+      ],
+      ["a deleted owner's key", { key: keyRecord(), owner: owner({ deletedAt: NOW - 60 }) }, 'user_deleted', 'owner deleted'],
     ];
     for (const [what, snapshot, reason] of refusals) {
       it(`refuses ${what} with 401 ${reason}`, async () => {
@@ -672,7 +690,7 @@ describe('createAuthorizer', () => {
     }
 
     it('accepts a key made after its owner signed out everywhere', async () => {
-      const { authorize } = harness({ apiKey: { key: keyRecord(), owner: owner({ notBefore: NOW - 7200, notBeforeReason: 'signed_out' }) } });
+      const { authorize } = harness({ apiKey: { key: keyRecord(), owner: owner({ signedOutAt: NOW - 7200 }) } });
       assert.equal((await authorize(authorizerEvent(withKey()))).isAuthorized, true);
     });
 
@@ -682,6 +700,86 @@ describe('createAuthorizer', () => {
       await authorize(authorizerEvent(withKey({ headers: { authorization: `Bearer ${mistyped}` } })));
       assert.deepEqual([decisionLog().status, decisionLog().reason], [401, 'malformed_api_key']);
       assert.deepEqual(keyReads, []);
+    });
+
+    describe('forged keys cost no read', () => {
+      /** An access store that answers every read with the live key and counts each read. */
+      const countingStore = () => {
+        const reads = { apiKey: 0, snapshot: 0 };
+        const store: SnapshotReader = {
+          snapshot: async () => {
+            reads.snapshot += 1;
+            return {};
+          },
+          apiKey: async () => {
+            reads.apiKey += 1;
+            return { key: keyRecord(), owner: owner() };
+          },
+        };
+        return { store, reads };
+      };
+      const authorizerWith = (store: SnapshotReader, apiKeyMacKeys = TEST_MAC_KEYS) => {
+        const { logger, lines } = recordingLogger('authorizer');
+        const authorize = createAuthorizer({
+          verifier: fakeVerifier().verifier,
+          accessStore: store,
+          logger,
+          metrics: createEmbeddedMetrics({}),
+          config: { unauthenticatedResponse: 'deny', revocationCacheSeconds: 0, resourceServerId: 'gateway', machineClients: [], apiKeyMacKeys },
+          now: () => NOW,
+        });
+        const reasons = () => lines.filter((line) => line.message === 'authorizer decision').map((line) => (line.extra[0] as Record<string, unknown>).reason);
+        return { authorize, reasons };
+      };
+      const call = (authorize: ReturnType<typeof authorizerWith>['authorize'], key: string) =>
+        authorize(authorizerEvent(withKey({ headers: { authorization: `Bearer ${key}` } })));
+
+      const mac = KEY.slice(-24);
+      const forgeries: [string, string][] = [
+        ['a made-up id and secret with a made-up MAC', `gwk_${'0123456789abcdef0123'}_${'A'.repeat(43)}_v2${'B'.repeat(24)}`],
+        ["the real id and secret with another MAC", `${KEY.slice(0, -24)}${mac.slice(0, -1)}${mac.at(-1) === 'A' ? 'B' : 'A'}`],
+        ["the real key's MAC under a made-up id", `gwk_${'f'.repeat(20)}${KEY.slice('gwk_'.length + 20)}`],
+        ['a key minted with a MAC key not on the ring', createApiKeyRing([{ version: 'v2', secret: Buffer.alloc(32, 7) }]).generate().key],
+        ['a key in the old format with a valid CRC-32', `gwk_${KEY_ID}_${SECRET}_${crc32(`gwk_${KEY_ID}_${SECRET}`).toString(16).padStart(8, '0')}`],
+      ];
+      for (const [what, forged] of forgeries) {
+        it(`refuses ${what} with 401 malformed_api_key and no access-store read`, async () => {
+          // Prepare: a store that would allow the key, were it ever asked.
+          const { store, reads } = countingStore();
+          const { authorize, reasons } = authorizerWith(store);
+          // Act
+          const result = await call(authorize, forged);
+          // Assess
+          assert.deepEqual(result, DENIED);
+          assert.deepEqual(reasons(), ['malformed_api_key']);
+          assert.deepEqual(reads, { apiKey: 0, snapshot: 0 });
+        });
+      }
+
+      it('refuses a key minted under a version removed from the ring, with no read', async () => {
+        const { store, reads } = countingStore();
+        const { authorize, reasons } = authorizerWith(store, TEST_MAC_KEYS.filter((k) => k.version !== 'v2'));
+        assert.deepEqual(await call(authorize, KEY), DENIED);
+        assert.deepEqual(reasons(), ['malformed_api_key']);
+        assert.deepEqual(reads, { apiKey: 0, snapshot: 0 });
+      });
+
+      it('reads the record once for a key minted under an older version still on the ring', async () => {
+        // Prepare: the key minted before the rotation, when v1 was the ring's only version.
+        const old = createApiKeyRing(TEST_MAC_KEYS.filter((k) => k.version === 'v1')).generate();
+        const { store: counting, reads } = countingStore();
+        const store: SnapshotReader = {
+          ...counting,
+          apiKey: async (id) => ({ ...(await counting.apiKey(id)), key: keyRecord({ id: old.id, secretHash: old.secretHash }) }),
+        };
+        const { authorize, reasons } = authorizerWith(store);
+        // Act
+        const result = await call(authorize, old.key);
+        // Assess
+        assert.equal(result.isAuthorized, true);
+        assert.deepEqual(reasons(), ['branch_managed']);
+        assert.deepEqual(reads, { apiKey: 1, snapshot: 0 });
+      });
     });
 
     it('refuses with 401 access_store_unavailable when the records cannot be read', async () => {

@@ -22,6 +22,7 @@ const claims = (sub: string, exp = EXP): AccessTokenClaims => ({
   'cognito:groups': ['admin'],
   exp,
   iat: T0 / 1000,
+  auth_time: T0 / 1000,
 });
 
 /**
