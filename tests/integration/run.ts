@@ -50,6 +50,7 @@ const main = async (): Promise<number> => {
       tokenUrl: stack.tokenUrl,
       machineClients: stack.machineClients,
       users: settings.users,
+      lambdaUrl: `http://${settings.host}:${settings.lambdaPort}`,
     };
     code = await new Promise<number>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {

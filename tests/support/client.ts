@@ -11,6 +11,8 @@ export type StackInfo = Pick<
   'gatewayUrl' | 'cognitoUrl' | 'dynamodbUrl' | 'userPoolId' | 'clientId' | 'issuer' | 'tokenUrl' | 'machineClients'
 > & {
   users: SeedUser[];
+  /** serverless-offline's Lambda invoke API (what cognito-local calls for triggers). */
+  lambdaUrl: string;
 };
 
 export const stack = (): StackInfo => {
@@ -123,4 +125,32 @@ export const eventually = async (check: () => Promise<boolean>, timeoutMs = 3000
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+};
+
+/** Cognito's API itself (cognito-local), as a client that bypasses the gateway would call it. */
+export const cognito = async () => {
+  const { CognitoIdentityProviderClient } = await import('@aws-sdk/client-cognito-identity-provider');
+  return new CognitoIdentityProviderClient({
+    endpoint: stack().cognitoUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+};
+
+/** Invoke one of the gateway's functions directly, as EventBridge or Cognito would. */
+export const invokeFunction = async (name: string, event: unknown): Promise<{ status: number; payload: any }> => {
+  const response = await fetch(`${stack().lambdaUrl}/2015-03-31/functions/serverless-api-gateway-local-${name}/invocations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(event),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const text = await response.text();
+  let payload: unknown;
+  try {
+    payload = text ? JSON.parse(text) : undefined;
+  } catch {
+    payload = text;
+  }
+  return { status: response.status, payload };
 };

@@ -219,11 +219,15 @@ describe('createAccessTokenVerifier', () => {
   });
 
   describe('claims the gateway requires', () => {
-    for (const claim of ['exp', 'iat', 'sub', 'username', 'jti']) {
+    for (const claim of ['exp', 'iat', 'sub', 'username', 'jti', 'auth_time']) {
       it(`refuses a token without ${claim} with missing_claim`, async () => {
         assert.equal(await refusal(token({ [claim]: undefined })), 'missing_claim');
       });
     }
+
+    it('refuses a user token whose auth_time is later than its iat (a login after the token was issued)', async () => {
+      assert.equal(await refusal(token({ auth_time: now() + 60 })), 'missing_claim');
+    });
 
     for (const claim of ['sub', 'username', 'jti', 'origin_jti']) {
       it(`refuses a token whose ${claim} is empty with missing_claim`, async () => {
