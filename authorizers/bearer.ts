@@ -6,7 +6,7 @@
  * Header names are matched case-insensitively: serverless-offline keeps the client's casing
  * (`Authorization`), API Gateway lowercases them.
  */
-import { looksLikeApiKey, parseApiKey, type ParsedApiKey } from '../lib/api-keys';
+import { looksLikeApiKey, type ApiKeyRing, type ParsedApiKey } from '../lib/api-keys';
 
 export type BearerFailure = 'missing_token' | 'malformed_authorization' | 'malformed_api_key';
 
@@ -31,10 +31,13 @@ export const headerValues = (headers: Readonly<Record<string, string | undefined
  *   checked for presence). When given, it must be the header's value: serverless-offline takes
  *   the first of repeated Authorization lines for it and the last for `headers`, so a mismatch
  *   means the client sent two (API Gateway joins repeats with a comma, refused below).
+ * @param apiKeys the MAC key ring that tells the gateway's API keys from forged ones. Without
+ *   it every API key is refused (`malformed_api_key`); JWTs are unaffected.
  */
 export const extractBearerToken = (
   headers: Readonly<Record<string, string | undefined>> | null | undefined,
   identitySource?: readonly string[] | null,
+  apiKeys?: Pick<ApiKeyRing, 'parse'>,
 ): BearerResult => {
   const values = headerValues(headers, 'authorization');
   if (values.length === 0) return { failure: 'missing_token' };
@@ -48,8 +51,8 @@ export const extractBearerToken = (
   const credential = BEARER.exec(value.trim())?.[1];
   if (!credential) return { failure: 'malformed_authorization' };
   if (looksLikeApiKey(credential)) {
-    // Format and checksum first: a mistyped or invented key costs no database read.
-    const apiKey = parseApiKey(credential);
+    // Format and MAC first: a mistyped, altered or made-up key costs no database read.
+    const apiKey = apiKeys?.parse(credential);
     return apiKey ? { apiKey } : { failure: 'malformed_api_key' };
   }
   return JWT.test(credential) ? { token: credential } : { failure: 'malformed_authorization' };

@@ -63,6 +63,7 @@ export const functionEnv = (stack: Pick<LocalStack, 'gatewayEnv'>): Record<strin
     BRANCHES_TABLE: tables.branches,
     INVENTORY_TABLE: tables.inventory,
     ACCESS_TABLE: tables.access,
+    API_KEY_MAC_KEYS: local('LOCAL_API_KEY_MAC_KEYS'),
     AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'deny',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',

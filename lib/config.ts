@@ -6,6 +6,7 @@
  * Values come from the `env` argument (tests pass their own) or `process.env`; an unset or
  * empty variable takes the documented default.
  */
+import { API_KEY_VERSION, MIN_MAC_KEY_BYTES, type ApiKeyMacKey } from './api-keys';
 import { ConfigurationError } from './errors';
 import { isRole, type Role } from './route-policy';
 import { VERIFICATION_CACHE_DEFAULTS } from './verification-cache';
@@ -173,6 +174,49 @@ export const sessionConfig = (env: Env = process.env): SessionConfig => ({
   refreshTokenValidityDays: integer(env, 'REFRESH_TOKEN_VALIDITY_DAYS', 30, 1, 3650),
 });
 
+export interface ApiKeyConfig {
+  /**
+   * The MAC key ring of personal API keys (`lib/api-keys.ts`), in order: the first mints new
+   * keys, every one verifies. Removing a version refuses every key minted under it.
+   */
+  macKeys: ApiKeyMacKey[];
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}$/;
+
+/**
+ * `API_KEY_MAC_KEYS`: `version:secret` entries separated by commas, newest first, e.g.
+ * `v2:<base64>,v1:<base64>`. A version is 1-8 of [a-z0-9]; a secret is base64 or base64url of at
+ * least 32 bytes. Required: the authorizer and the keys service fail at start-up without it.
+ * Messages name the variable and the entry, never a secret.
+ */
+export const apiKeyConfig = (env: Env = process.env): ApiKeyConfig => {
+  const raw = required(env, 'API_KEY_MAC_KEYS');
+  const fail = (why: string): never => {
+    throw new ConfigurationError(`API_KEY_MAC_KEYS ${why}`);
+  };
+  const versions = new Set<string>();
+  const secrets = new Set<string>();
+  const macKeys = raw.split(',').map((entry, index): ApiKeyMacKey => {
+    const colon = entry.indexOf(':');
+    const version = (colon < 0 ? entry : entry.slice(0, colon)).trim();
+    const encoded = colon < 0 ? '' : entry.slice(colon + 1).trim();
+    if (!API_KEY_VERSION.test(version)) return fail(`entry ${index + 1} must be "version:secret" with a version of 1-8 lower-case letters or digits`);
+    if (versions.has(version)) fail(`repeats version ${version}`);
+    versions.add(version);
+    const unpadded = encoded.replace(/=+$/, '');
+    // A length of 4n+1 characters is not base64: its last character would carry no whole byte.
+    if (!BASE64.test(encoded) || unpadded.length % 4 === 1) return fail(`version ${version}: the secret must be base64 or base64url`);
+    const secret = Buffer.from(unpadded.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    if (secret.length < MIN_MAC_KEY_BYTES) fail(`version ${version}: the secret must be at least ${MIN_MAC_KEY_BYTES} bytes (${Math.ceil((MIN_MAC_KEY_BYTES * 4) / 3)} base64 characters)`);
+    const fingerprint = secret.toString('hex');
+    if (secrets.has(fingerprint)) fail(`version ${version} reuses the secret of another version`);
+    secrets.add(fingerprint);
+    return { version, secret };
+  });
+  return { macKeys };
+};
+
 export interface AuthorizerConfig {
   /**
    * How the authorizer answers a caller whose credentials are missing or invalid.
@@ -187,6 +231,8 @@ export interface AuthorizerConfig {
   /** As in `IdentityConfig`: which machine clients exist and the prefix of their scopes. */
   resourceServerId: string;
   machineClients: MachineClientConfig[];
+  /** As in `ApiKeyConfig`: the ring that tells the gateway's keys from forged ones. */
+  apiKeyMacKeys: ApiKeyMacKey[];
 }
 
 export const authorizerConfig = (env: Env = process.env): AuthorizerConfig => {
@@ -200,6 +246,7 @@ export const authorizerConfig = (env: Env = process.env): AuthorizerConfig => {
     revocationCacheSeconds: integer(env, 'REVOCATION_CACHE_SECONDS', 0, 0, 300),
     resourceServerId,
     machineClients,
+    apiKeyMacKeys: apiKeyConfig(env).macKeys,
   };
 };
 

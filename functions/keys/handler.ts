@@ -1,10 +1,12 @@
 /** Wiring of the keys service: configuration and clients, built once per container. */
 import { createDocumentClient } from '../../lib/aws';
-import { dataConfig } from '../../lib/config';
+import { apiKeyConfig, dataConfig } from '../../lib/config';
+import { createApiKeyRing } from '../../lib/api-keys';
 import { createDynamoAccessStore } from '../../lib/access-store';
 import { createKeysService } from './service';
 
 const data = dataConfig();
 export const handler = createKeysService({
   accessStore: createDynamoAccessStore(createDocumentClient(data), data.tables.access),
+  apiKeys: createApiKeyRing(apiKeyConfig().macKeys),
 });

@@ -9,7 +9,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { createHttpService, protectedRoute } from '../../lib/http';
 import { createLogger } from '../../lib/observability';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors';
-import { API_KEY_ID, generateApiKey } from '../../lib/api-keys';
+import { API_KEY_ID, type ApiKeyRing } from '../../lib/api-keys';
 import { grantableScopes, SCOPES } from '../../lib/route-policy';
 import { requireUserContext } from '../../lib/role-context';
 import { TooManyApiKeysError, type AccessStore, type ApiKeyRecord } from '../../lib/access-store';
@@ -51,6 +51,8 @@ const describe = (key: ApiKeyRecord) => ({
 
 export interface KeysDeps {
   accessStore: AccessStore;
+  /** Mints keys under the current MAC key (`API_KEY_MAC_KEYS`), so the authorizer can verify them. */
+  apiKeys: Pick<ApiKeyRing, 'generate'>;
   now?: () => number;
 }
 
@@ -67,7 +69,7 @@ export const createKeysService = (deps: KeysDeps, logger: Logger = createLogger(
         if (beyond.length > 0) {
           throw new ForbiddenError('scope_not_granted', `Your roles do not allow ${beyond.join(', ')}; a key never exceeds its owner`);
         }
-        const { key, id, secretHash } = generateApiKey();
+        const { key, id, secretHash } = deps.apiKeys.generate();
         const createdAt = now();
         const record: ApiKeyRecord = {
           id,

@@ -3,7 +3,8 @@
  * its own process group so that stopping the stack stops everything they started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { machineClientsEnv, provisionData, provisionIdentity, type ProvisionedMachineClient } from './provision';
@@ -144,6 +145,24 @@ class Part {
   }
 }
 
+/** Where a state folder keeps its API key MAC key ring (`API_KEY_MAC_KEYS`). */
+export const API_KEY_MAC_KEYS_FILE = 'api-key-mac-keys';
+
+/**
+ * The local API key MAC key ring: random, made once per state folder and kept there, so keys
+ * created before an `npm start` restart still verify after it (`npm run reset` wipes both the
+ * keys and the ring). Prepend a version to the file to try a rotation locally.
+ */
+export const localApiKeyMacKeys = (stateDir: string): string => {
+  const file = path.join(stateDir, API_KEY_MAC_KEYS_FILE);
+  try {
+    writeFileSync(file, `local1:${randomBytes(32).toString('base64url')}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return readFileSync(file, 'utf8').trim();
+};
+
 export const startLocalStack = async (settings: StackSettings, options: StartOptions): Promise<LocalStack> => {
   const log = options.log ?? (() => undefined);
   const { host } = settings;
@@ -233,6 +252,7 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
       LOCAL_COGNITO_ISSUER: issuer,
       LOCAL_COGNITO_ENDPOINT: cognitoUrl,
       LOCAL_DYNAMODB_ENDPOINT: dynamodbUrl,
+      LOCAL_API_KEY_MAC_KEYS: localApiKeyMacKeys(settings.stateDir),
       LOCAL_AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error',
       LOCAL_METRICS_DISABLED: 'true',
       LOCAL_ESBUILD_DIR: path.relative(ROOT, path.join(settings.stateDir, 'esbuild')),

@@ -37,8 +37,10 @@ const createKey = async (token: string, body: Record<string, unknown> = { name: 
 const status = async (method: string, path: string, token: string, body?: unknown) =>
   (await call(method, path, { token, ...(body === undefined ? {} : { body }) })).status;
 
-/** A key's secret: between `gwk_<id>_` and `_<checksum>` (it may itself contain "_"). */
-const secretOf = (key: string) => key.slice('gwk_'.length + 20 + 1, -9);
+/** A key's secret: the 43 characters after `gwk_<id>_` (it may itself contain "_"). */
+const secretOf = (key: string) => key.slice('gwk_'.length + 20 + 1, 'gwk_'.length + 20 + 1 + 43);
+/** A key's tail: `<MAC key version><MAC>`, after the secret. */
+const tailOf = (key: string) => key.slice('gwk_'.length + 20 + 1 + 43 + 1);
 
 /** Moves a key's expiry, as time passing would (the emulated table has no clock of its own). */
 const expireKey = async (keyId: string) => {
@@ -69,7 +71,7 @@ describe('personal API keys', () => {
     it('returns 201 with the key once, its id, name, scopes and expiry', async () => {
       const before = Date.now();
       const created = await createKey(manager.accessToken, { name: 'stock report', scopes: ['inventory:read'], expiresInDays: 7 });
-      assert.match(created.key, /^gwk_[0-9a-f]{20}_[A-Za-z0-9_-]{43}_[0-9a-f]{8}$/);
+      assert.match(created.key, /^gwk_[0-9a-f]{20}_[A-Za-z0-9_-]{43}_[a-z0-9]{1,8}[A-Za-z0-9_-]{24}$/);
       assert.equal(created.key.split('_')[1], created.id);
       assert.equal(created.name, 'stock report');
       assert.deepEqual(created.scopes, ['inventory:read']);
@@ -198,7 +200,7 @@ describe('personal API keys', () => {
       const { key } = await createKey(manager.accessToken);
       const last = key.at(-1) === '0' ? '1' : '0';
       assert.equal(await status('GET', '/branches/1/products', key.slice(0, -1) + last), 401);
-      const madeUp = `gwk_${'0'.repeat(20)}_${'A'.repeat(43)}_00000000`;
+      const madeUp = `gwk_${'0'.repeat(20)}_${'A'.repeat(43)}_${tailOf(key).slice(0, -24)}${'B'.repeat(24)}`;
       assert.equal(await status('GET', '/branches/1/products', madeUp), 401);
       assert.equal((await call('GET', `/branches/1/products?access_token=${key}`)).status, 401);
     });
@@ -206,9 +208,10 @@ describe('personal API keys', () => {
     it('returns 401 for a right id with a wrong secret', async () => {
       const { key } = await createKey(manager.accessToken);
       const other = await createKey(manager.accessToken);
-      // Same id, another key's secret and checksum: a well-formed key that is not this one.
+      // Same id, another key's secret and MAC: a well-formed key that is not this one (the MAC,
+      // made over the other id, refuses it before any read).
       const [, id] = key.split('_');
-      const forged = `gwk_${id}_${other.key.slice(`gwk_${other.id}_`.length)}`;
+      const forged = `gwk_${id}_${secretOf(other.key)}_${tailOf(other.key)}`;
       assert.equal(await status('GET', '/branches/1/products', forged), 401);
     });
   });

@@ -14,7 +14,9 @@ import { crc32 } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { assertNoInternals, call, login, stack, type Answer, type Session } from '../support/client';
+import { assertNoInternals, call, eventually, gatewayLog, login, stack, type Answer, type Session } from '../support/client';
+import { apiKeyConfig } from '../../lib/config';
+import { API_KEY_MAC_KEYS_FILE } from '../../scripts/local/stack';
 
 const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 const decode = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
@@ -283,25 +285,61 @@ describe('attacks on API keys', () => {
     ({ key, id: keyId } = created.body as { key: string; id: string });
   });
 
-  /** A key with a valid checksum over whatever id and secret the attacker chose. */
-  const forge = (id: string, secret: string) => {
-    const body = `gwk_${id}_${secret}`;
-    return `${body}_${crc32(body).toString(16).padStart(8, '0')}`;
+  /** A key's parts: `gwk_<id>_<secret>_<version><mac>`, the secret 43 characters that may hold "_". */
+  const partsOf = (real: string) => {
+    const secretAt = 'gwk_'.length + 20 + 1;
+    return { secret: real.slice(secretAt, secretAt + 43), version: real.slice(secretAt + 44, -24), mac: real.slice(-24) };
   };
 
-  it('refuses a well-formed key with a valid checksum whose id does not exist', async () => {
-    assertRefused(await call('GET', '/branches/1/products', { token: forge(randomBytes(10).toString('hex'), randomBytes(32).toString('base64url')) }), 'made-up id');
+  /** What an attacker without the MAC key can make: any id and secret, the real version, a made-up MAC. */
+  const forge = (id: string, secret: string, mac = randomBytes(18).toString('base64url')) => `gwk_${id}_${secret}_${partsOf(key).version}${mac}`;
+
+  /** Must be refused as unauthenticated: 401 (the local stack; see README for AWS's 403). */
+  const assertUnauthenticated = (answer: Answer, what: string) => {
+    assertRefused(answer, what);
+    assert.equal(answer.status, 401, what);
+  };
+
+  it('refuses a well-formed key with a made-up id, secret and MAC', async () => {
+    for (let i = 0; i < 5; i += 1) {
+      const forged = forge(randomBytes(10).toString('hex'), randomBytes(32).toString('base64url'));
+      assert.match(forged, /^gwk_[0-9a-f]{20}_[A-Za-z0-9_-]{43}_[a-z0-9]{1,8}[A-Za-z0-9_-]{24}$/);
+      assertUnauthenticated(await call('GET', '/branches/1/products', { token: forged }), 'made-up id');
+    }
   });
 
-  it("refuses a real key id with a forged secret and a recomputed checksum", async () => {
-    assertRefused(await call('GET', '/branches/1/products', { token: forge(keyId, randomBytes(32).toString('base64url')) }), 'forged secret');
+  it('refuses a real key id with a forged secret, with a made-up MAC or with the real MAC', async () => {
+    const forgedSecret = randomBytes(32).toString('base64url');
+    assertUnauthenticated(await call('GET', '/branches/1/products', { token: forge(keyId, forgedSecret) }), 'forged secret, made-up MAC');
+    assertUnauthenticated(await call('GET', '/branches/1/products', { token: forge(keyId, forgedSecret, partsOf(key).mac) }), 'forged secret, real MAC');
   });
 
-  it("refuses the manager's secret moved onto an admin's key id", async () => {
+  it("refuses the manager's secret and MAC moved onto an admin's key id", async () => {
     const adminKey = await call('POST', '/api-keys', { token: admin.accessToken, body: { name: 'admin key', scopes: ['users:read'], expiresInDays: 1 } });
     assert.equal(adminKey.status, 201);
-    const secret = key.slice(`gwk_${keyId}_`.length, -9);
-    assertRefused(await call('GET', '/users', { token: forge((adminKey.body as { id: string }).id, secret) }), 'secret on another id');
+    const { secret, mac } = partsOf(key);
+    assertUnauthenticated(await call('GET', '/users', { token: forge((adminKey.body as { id: string }).id, secret, mac) }), 'secret on another id');
+  });
+
+  it('refuses the real key in the old format, its checksum recomputed (CRC-32 is not a MAC)', async () => {
+    const body = `gwk_${keyId}_${partsOf(key).secret}`;
+    assertUnauthenticated(await call('GET', '/branches/1/products', { token: `${body}_${crc32(body).toString(16).padStart(8, '0')}` }), 'old format');
+  });
+
+  it('refuses a forged secret even under a valid MAC (an insider holding the MAC key): the secret is still checked', async () => {
+    // Prepare: the stack's MAC key ring, from its state folder, as cognito-local's key above.
+    const dir = process.env.TEST_STATE_DIR;
+    assert.ok(dir, 'TEST_STATE_DIR is not set: run with `npm run test:integration`');
+    const [current] = apiKeyConfig({ API_KEY_MAC_KEYS: readFileSync(path.join(dir, API_KEY_MAC_KEYS_FILE), 'utf8') }).macKeys;
+    assert.ok(current);
+    assert.equal(current.version, partsOf(key).version);
+    const body = `gwk_${keyId}_${randomBytes(32).toString('base64url')}_${current.version}`;
+    const validMac = createHmac('sha256', current.secret).update(body).digest().subarray(0, 18).toString('base64url');
+    // Act
+    const answer = await call('GET', '/branches/1/products', { token: `${body}${validMac}` });
+    // Assess: past the MAC, refused by the stored hash.
+    assertUnauthenticated(answer, 'valid MAC, forged secret');
+    assert.ok(await eventually(async () => (await gatewayLog()).some((l) => l.reason === 'bad_api_key_secret' && l.principal?.keyId === keyId)));
   });
 
   it('refuses key-shaped garbage: wrong lengths, other alphabets, a JWT behind the prefix, an oversized key', async () => {
@@ -310,10 +348,13 @@ describe('attacks on API keys', () => {
       `gwk_${keyId}`,
       `gwk_${keyId}_`,
       key.toUpperCase(),
-      key.replace(/_([0-9a-f]{8})$/, ''),
+      key.slice(0, -(partsOf(key).version.length + 24 + 1)),
+      key.slice(0, -1),
+      `${key}A`,
       `gwk_${manager.accessToken}`,
       `gwk_${'a'.repeat(8000)}`,
-      forge(keyId.toUpperCase(), key.slice(`gwk_${keyId}_`.length, -9)),
+      forge(keyId.toUpperCase(), partsOf(key).secret, partsOf(key).mac),
+      `gwk_${keyId}_${partsOf(key).secret}_${partsOf(key).version.toUpperCase()}${partsOf(key).mac}`,
       forge(`${keyId}00`, randomBytes(32).toString('base64url')),
     ];
     for (const variant of variants) assertRefused(await call('GET', '/branches/1/products', { headers: { authorization: `Bearer ${variant}` } }), variant.slice(0, 40));

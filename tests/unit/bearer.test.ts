@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_AUTHORIZATION_LENGTH, extractBearerToken, headerValues } from '../../authorizers/bearer';
+import { createApiKeyRing } from '../../lib/api-keys';
+import { TEST_MAC_KEYS, testKeyRing } from './fixtures';
 
 /** JWT-shaped (three base64url parts); the content does not matter here. */
 const TOKEN = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLWJ5dGVz';
@@ -120,6 +122,44 @@ describe('extractBearerToken', () => {
     it('refuses an oversized value before matching it', () => {
       assert.deepEqual(extractBearerToken({ authorization: `Bearer ${'a'.repeat(1_000_000)}.b.c` }), MALFORMED);
     });
+  });
+});
+
+describe('extractBearerToken with personal API keys', () => {
+  const ring = testKeyRing();
+  const { key, id } = ring.generate();
+  const MALFORMED_KEY = { failure: 'malformed_api_key' };
+
+  it('returns the parsed key when its MAC verifies under the ring', () => {
+    const result = extractBearerToken({ authorization: `Bearer ${key}` }, [`Bearer ${key}`], ring);
+    assert.ok('apiKey' in result);
+    assert.equal(result.apiKey.id, id);
+    assert.equal(result.apiKey.version, 'v2');
+  });
+
+  it('refuses a key minted under another ring with malformed_api_key', () => {
+    const foreign = createApiKeyRing([{ version: 'v2', secret: Buffer.alloc(32, 9) }]).generate().key;
+    assert.deepEqual(extractBearerToken({ authorization: `Bearer ${foreign}` }, undefined, ring), MALFORMED_KEY);
+  });
+
+  it('refuses a key with an altered MAC with malformed_api_key', () => {
+    const altered = key.slice(0, -1) + (key.at(-1) === 'A' ? 'B' : 'A');
+    assert.deepEqual(extractBearerToken({ authorization: `Bearer ${altered}` }, undefined, ring), MALFORMED_KEY);
+  });
+
+  it('refuses a key of a version removed from the ring with malformed_api_key', () => {
+    const ringWithoutV2 = createApiKeyRing(TEST_MAC_KEYS.filter((k) => k.version !== 'v2'));
+    assert.deepEqual(extractBearerToken({ authorization: `Bearer ${key}` }, undefined, ringWithoutV2), MALFORMED_KEY);
+  });
+
+  it('refuses every key when no ring is given (fail closed), and still reads JWTs', () => {
+    assert.deepEqual(extractBearerToken({ authorization: `Bearer ${key}` }), MALFORMED_KEY);
+    assert.deepEqual(extractBearerToken({ authorization: `Bearer ${TOKEN}` }), { token: TOKEN });
+  });
+
+  it('applies the header rules to keys too: two keys, another scheme', () => {
+    assert.deepEqual(extractBearerToken({ authorization: `Bearer ${key} ${key}` }, undefined, ring), MALFORMED);
+    assert.deepEqual(extractBearerToken({ authorization: `Basic ${key}` }, undefined, ring), MALFORMED);
   });
 });
 

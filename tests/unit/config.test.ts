@@ -1,9 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { authorizerConfig, dataConfig, identityConfig, sessionConfig, verificationCacheConfig } from '../../lib/config';
+import { apiKeyConfig, authorizerConfig, dataConfig, identityConfig, sessionConfig, verificationCacheConfig } from '../../lib/config';
 import { ConfigurationError } from '../../lib/errors';
+import { TEST_MAC_KEYS, macKeysEnv } from './fixtures';
 
 const IDENTITY = { COGNITO_USER_POOL_ID: 'eu-west-1_AbCdEf', COGNITO_CLIENT_ID: 'client-1', AWS_REGION: 'eu-west-1' };
+/** The authorizer also reads the API key ring. */
+const AUTHORIZER = { ...IDENTITY, API_KEY_MAC_KEYS: macKeysEnv() };
 const DATA = { PRODUCTS_TABLE: 'products', BRANCHES_TABLE: 'branches', INVENTORY_TABLE: 'inventory', ACCESS_TABLE: 'access' };
 
 /** Asserts a ConfigurationError whose message names `variable`. */
@@ -179,34 +182,102 @@ describe('machine clients (MACHINE_CLIENTS)', () => {
   });
 });
 
+describe('apiKeyConfig', () => {
+  const secret = (fill: number, bytes = 32) => Buffer.alloc(bytes, fill);
+
+  it('reads the ring in order, base64 or base64url, padded or not, with spaces around entries', () => {
+    const env = { API_KEY_MAC_KEYS: ` v2:${secret(2).toString('base64url')} , v1:${secret(1).toString('base64')} ` };
+    assert.deepEqual(apiKeyConfig(env), { macKeys: [{ version: 'v2', secret: secret(2) }, { version: 'v1', secret: secret(1) }] });
+    assert.deepEqual(apiKeyConfig({ API_KEY_MAC_KEYS: macKeysEnv() }).macKeys, TEST_MAC_KEYS);
+  });
+
+  it('decodes "+/" and "-_" spellings of the same bytes to the same key', () => {
+    const bytes = Buffer.from(Array.from({ length: 33 }, () => 0xfb));
+    const standard = bytes.toString('base64');
+    assert.match(standard, /[+/]/);
+    assert.deepEqual(apiKeyConfig({ API_KEY_MAC_KEYS: `a:${standard}` }).macKeys[0]!.secret, bytes);
+    assert.deepEqual(apiKeyConfig({ API_KEY_MAC_KEYS: `a:${bytes.toString('base64url')}` }).macKeys[0]!.secret, bytes);
+  });
+
+  it('accepts the 48 letters and digits CloudFormation generates (36 bytes)', () => {
+    const generated = 'Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7dEf0hIj3kLm6n';
+    assert.equal(generated.length, 48);
+    assert.equal(apiKeyConfig({ API_KEY_MAC_KEYS: `v1:${generated}` }).macKeys[0]!.secret.length, 36);
+  });
+
+  for (const missing of [{}, { API_KEY_MAC_KEYS: '' }, { API_KEY_MAC_KEYS: '  ' }]) {
+    it(`refuses a missing ring (${JSON.stringify(missing)}), naming API_KEY_MAC_KEYS`, () => {
+      assertConfigError(() => apiKeyConfig(missing), 'API_KEY_MAC_KEYS');
+    });
+  }
+
+  const good = secret(7).toString('base64url');
+  const bad: [string, string][] = [
+    ['a secret without a version', good],
+    ['an empty version', `:${good}`],
+    ['an upper-case version', `V1:${good}`],
+    ['a version with a dash', `v-1:${good}`],
+    ['a version over 8 characters', `v12345678:${good}`],
+    ['a version without a secret', 'v1:'],
+    ['a secret of 31 bytes', `v1:${secret(7, 31).toString('base64')}`],
+    ['a secret that is not base64', `v1:${'!'.repeat(44)}`],
+    ['a secret mixing base64 and base64url', `v1:${'a'.repeat(40)}+/-_`],
+    ['a secret of 4n+1 characters', `v1:${'a'.repeat(45)}`],
+    ['an empty entry (trailing comma)', `v1:${good},`],
+    ['a repeated version', `v1:${good},v1:${secret(8).toString('base64url')}`],
+    ['a secret reused under two versions', `v2:${good},v1:${secret(7).toString('base64')}`],
+  ];
+  for (const [what, value] of bad) {
+    it(`refuses ${what}, naming API_KEY_MAC_KEYS and never printing a secret`, () => {
+      assertConfigError(() => apiKeyConfig({ API_KEY_MAC_KEYS: value }), 'API_KEY_MAC_KEYS');
+      assert.throws(
+        () => apiKeyConfig({ API_KEY_MAC_KEYS: value }),
+        (error: Error) => !error.message.includes(good) && !error.message.includes('a'.repeat(40)) && !/[A-Za-z0-9+/_-]{40}/.test(error.message),
+      );
+    });
+  }
+});
+
 describe('authorizerConfig', () => {
   it("defaults to 'deny' for unauthenticated callers and no revocation cache", () => {
-    assert.deepEqual(authorizerConfig(IDENTITY), { unauthenticatedResponse: 'deny', revocationCacheSeconds: 0, resourceServerId: 'gateway', machineClients: [] });
+    assert.deepEqual(authorizerConfig(AUTHORIZER), {
+      unauthenticatedResponse: 'deny',
+      revocationCacheSeconds: 0,
+      resourceServerId: 'gateway',
+      machineClients: [],
+      apiKeyMacKeys: TEST_MAC_KEYS,
+    });
+  });
+
+  it('needs the API key ring: the authorizer does not start without API_KEY_MAC_KEYS', () => {
+    const { API_KEY_MAC_KEYS: _unused, ...withoutRing } = AUTHORIZER;
+    assertConfigError(() => authorizerConfig(withoutRing), 'API_KEY_MAC_KEYS');
+    assertConfigError(() => authorizerConfig({ ...AUTHORIZER, API_KEY_MAC_KEYS: 'v1:short' }), 'API_KEY_MAC_KEYS');
   });
 
   it("defaults AUTHORIZER_UNAUTHENTICATED_RESPONSE to 'deny' when blank", () => {
-    assert.equal(authorizerConfig({ ...IDENTITY, AUTHORIZER_UNAUTHENTICATED_RESPONSE: '  ' }).unauthenticatedResponse, 'deny');
+    assert.equal(authorizerConfig({ ...AUTHORIZER, AUTHORIZER_UNAUTHENTICATED_RESPONSE: '  ' }).unauthenticatedResponse, 'deny');
   });
 
   it("accepts 'error' and 'deny', trimmed", () => {
-    assert.equal(authorizerConfig({ ...IDENTITY, AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error' }).unauthenticatedResponse, 'error');
-    assert.equal(authorizerConfig({ ...IDENTITY, AUTHORIZER_UNAUTHENTICATED_RESPONSE: ' deny ' }).unauthenticatedResponse, 'deny');
+    assert.equal(authorizerConfig({ ...AUTHORIZER, AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error' }).unauthenticatedResponse, 'error');
+    assert.equal(authorizerConfig({ ...AUTHORIZER, AUTHORIZER_UNAUTHENTICATED_RESPONSE: ' deny ' }).unauthenticatedResponse, 'deny');
   });
 
   it('reads REVOCATION_CACHE_SECONDS within [0, 300]', () => {
-    assert.equal(authorizerConfig({ ...IDENTITY, REVOCATION_CACHE_SECONDS: '0' }).revocationCacheSeconds, 0);
-    assert.equal(authorizerConfig({ ...IDENTITY, REVOCATION_CACHE_SECONDS: '300' }).revocationCacheSeconds, 300);
+    assert.equal(authorizerConfig({ ...AUTHORIZER, REVOCATION_CACHE_SECONDS: '0' }).revocationCacheSeconds, 0);
+    assert.equal(authorizerConfig({ ...AUTHORIZER, REVOCATION_CACHE_SECONDS: '300' }).revocationCacheSeconds, 300);
   });
 
   for (const bad of ['301', '-1', '1.5', 'ten']) {
     it(`rejects REVOCATION_CACHE_SECONDS=${JSON.stringify(bad)} naming the variable`, () => {
-      assertConfigError(() => authorizerConfig({ ...IDENTITY, REVOCATION_CACHE_SECONDS: bad }), 'REVOCATION_CACHE_SECONDS');
+      assertConfigError(() => authorizerConfig({ ...AUTHORIZER, REVOCATION_CACHE_SECONDS: bad }), 'REVOCATION_CACHE_SECONDS');
     });
   }
 
   for (const bad of ['allow', 'DENY', 'Error', '401', 'true']) {
     it(`rejects AUTHORIZER_UNAUTHENTICATED_RESPONSE=${JSON.stringify(bad)} naming the variable`, () => {
-      assertConfigError(() => authorizerConfig({ ...IDENTITY, AUTHORIZER_UNAUTHENTICATED_RESPONSE: bad }), 'AUTHORIZER_UNAUTHENTICATED_RESPONSE');
+      assertConfigError(() => authorizerConfig({ ...AUTHORIZER, AUTHORIZER_UNAUTHENTICATED_RESPONSE: bad }), 'AUTHORIZER_UNAUTHENTICATED_RESPONSE');
     });
   }
 });

@@ -6,6 +6,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { createApiKeyRing, type ApiKeyMacKey, type ApiKeyRing } from '../../lib/api-keys';
 import { createLogger } from '../../lib/observability';
 import type { RoleContext } from '../../lib/role-context';
 
@@ -119,3 +120,19 @@ export const printedBy = async (run: () => Promise<unknown>): Promise<string[]> 
   }
   return printed.join('').split('\n').filter(Boolean);
 };
+
+/**
+ * A fixed API-key MAC ring for tests (`API_KEY_MAC_KEYS`, lib/api-keys.ts): `v2` current, `v1`
+ * still verifying. Secrets are 32 fixed bytes each, so failures reproduce.
+ */
+export const TEST_MAC_KEYS: ApiKeyMacKey[] = [
+  { version: 'v2', secret: Buffer.alloc(32, 2) },
+  { version: 'v1', secret: Buffer.alloc(32, 1) },
+];
+
+/** The same ring as `API_KEY_MAC_KEYS` spells it, for configuration tests and env-based wiring. */
+export const macKeysEnv = (macKeys: readonly ApiKeyMacKey[] = TEST_MAC_KEYS): string =>
+  macKeys.map(({ version, secret }) => `${version}:${secret.toString('base64url')}`).join(',');
+
+/** A ring over `macKeys` (default `TEST_MAC_KEYS`): mints under the first, verifies all. */
+export const testKeyRing = (macKeys: readonly ApiKeyMacKey[] = TEST_MAC_KEYS): ApiKeyRing => createApiKeyRing(macKeys);
