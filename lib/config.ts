@@ -34,6 +34,10 @@ const integer = (env: Env, name: string, fallback: number, min: number, max: num
   return parsed;
 };
 
+/** `{ [key]: n }` when `name` is set (checked as `integer`), else `{}`: the default lives with its module. */
+const optionalInteger = <K extends string>(env: Env, key: K, name: string, min: number, max: number): { [P in K]?: number } =>
+  value(env, name) === undefined ? {} : ({ [key]: integer(env, name, min, min, max) } as { [P in K]?: number });
+
 const url = (env: Env, name: string): string | undefined => {
   const raw = value(env, name);
   if (raw === undefined) return undefined;
@@ -58,6 +62,21 @@ export interface IdentityConfig {
   cognitoEndpoint?: string;
   /** Upper bound for fetching the key set, in ms. */
   jwksTimeoutMs: number;
+  /**
+   * Key set refresh bounds (`lib/jwks-cache.ts`). Each is present only when its variable is set;
+   * unset, that module's default applies (in parentheses).
+   * - `JWKS_MIN_REFETCH_MS` (5000; 1000..300000): a token with a `kid` the set lacks refetches
+   *   it unless a fetch started this recently. A key Cognito rotated in is accepted within this,
+   *   however many unknown kids arrive meanwhile; they cost one fetch per interval at most.
+   * - `JWKS_MAX_AGE_SECONDS` (600; 60..86400): a set this old is fetched again before it answers,
+   *   so a key Cognito removed is refused within this (plus the verification cache's 300 s).
+   * - `JWKS_MAX_STALE_SECONDS` (3600; 60..604800): while refetches fail, the set keeps answering
+   *   for its keys until this old; then tokens are refused, `jwks_unavailable`. Set below the max
+   *   age, it leaves no grace: the set is never used past it.
+   */
+  jwksMinRefetchMs?: number;
+  jwksMaxAgeSeconds?: number;
+  jwksMaxStaleSeconds?: number;
   /** The Cognito resource server whose scopes machine clients carry (`<id>/inventory:read`). */
   resourceServerId: string;
   /** App clients allowed the client-credentials grant, and what each may reach. */
@@ -149,9 +168,22 @@ export const identityConfig = (env: Env = process.env): IdentityConfig => {
     jwksUri: url(env, 'COGNITO_JWKS_URI') ?? `${issuer}/.well-known/jwks.json`,
     ...(cognitoEndpoint ? { cognitoEndpoint } : {}),
     jwksTimeoutMs: integer(env, 'JWKS_TIMEOUT_MS', 3000, 100, 10000),
+    ...optionalInteger(env, 'jwksMinRefetchMs', 'JWKS_MIN_REFETCH_MS', 1000, 300_000),
+    ...optionalInteger(env, 'jwksMaxAgeSeconds', 'JWKS_MAX_AGE_SECONDS', 60, 86_400),
+    ...optionalInteger(env, 'jwksMaxStaleSeconds', 'JWKS_MAX_STALE_SECONDS', 60, 604_800),
     resourceServerId,
     machineClients: machineClients(env, clientId),
   };
+};
+
+/**
+ * The Cognito API without a user pool of its own: the pre-token-generation trigger learns the
+ * pool from its event (on AWS its environment cannot name the pool that names it: a circular
+ * reference in CloudFormation).
+ */
+export const cognitoApiConfig = (env: Env = process.env): Pick<IdentityConfig, 'region' | 'cognitoEndpoint'> => {
+  const cognitoEndpoint = url(env, 'COGNITO_ENDPOINT');
+  return { region: region(env), ...(cognitoEndpoint ? { cognitoEndpoint } : {}) };
 };
 
 export const dataConfig = (env: Env = process.env): DataConfig => {

@@ -8,7 +8,6 @@
  */
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
 import { assertStringArrayContainsString, assertStringEquals } from 'aws-jwt-verify/assert';
-import { SimpleJwksCache, SimplePenaltyBox } from 'aws-jwt-verify/jwk';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import {
@@ -28,11 +27,11 @@ import {
   JwksValidationError,
   JwkValidationError,
   KidNotFoundInJwksError,
-  WaitPeriodNotYetEndedJwkError,
 } from 'aws-jwt-verify/error';
 import http from 'node:http';
 import https from 'node:https';
 import type { IdentityConfig } from './config';
+import { createJwksCache } from './jwks-cache';
 import { isScope, type Scope } from './route-policy';
 
 /** The claims of a Cognito access token the gateway relies on, after verification. */
@@ -47,6 +46,8 @@ export interface AccessTokenClaims {
   'cognito:groups'?: string[];
   exp: number;
   iat: number;
+  /** When the user signed in: Cognito keeps it across refreshes, so it dates the login. */
+  auth_time: number;
 }
 
 /**
@@ -144,6 +145,10 @@ const assertGatewayClaims = (header: { alg?: unknown }, payload: JwtPayload, use
     return;
   }
   if (!isNonEmptyString(payload.username)) throw new MissingClaimError('Token has no username claim');
+  // Revocation dates a user's login by it (a refresh keeps it): without it, fail closed.
+  if (typeof payload.auth_time !== 'number' || !Number.isFinite(payload.auth_time) || payload.auth_time > payload.iat) {
+    throw new MissingClaimError('Token has no valid auth_time claim');
+  }
   const groups = payload['cognito:groups'];
   if (groups !== undefined && !(Array.isArray(groups) && groups.every(isNonEmptyString))) {
     throw new MissingClaimError('cognito:groups is not a list of strings');
@@ -170,13 +175,21 @@ export const gatewayScopes = (scopeClaim: string | undefined, resourceServerId: 
 };
 
 export const createAccessTokenVerifier = (
-  config: Pick<IdentityConfig, 'issuer' | 'jwksUri' | 'clientId' | 'jwksTimeoutMs' | 'machineClients'>,
-  props?: { fetcher?: Fetcher; penaltyBoxSeconds?: number },
+  config: Pick<
+    IdentityConfig,
+    'issuer' | 'jwksUri' | 'clientId' | 'jwksTimeoutMs' | 'jwksMinRefetchMs' | 'jwksMaxAgeSeconds' | 'jwksMaxStaleSeconds' | 'machineClients'
+  >,
+  props?: { fetcher?: Fetcher; now?: () => number },
 ): AccessTokenVerifier => {
-  const jwksCache = new SimpleJwksCache({
+  // Bounded in time both ways (lib/jwks-cache.ts): a key rotated in is found within the refetch
+  // interval whatever unknown kids arrive meanwhile; a key removed is refused past the max age.
+  const seconds = (value: number | undefined) => (value === undefined ? undefined : value * 1000);
+  const jwksCache = createJwksCache({
     fetcher: props?.fetcher ?? new TimeoutFetcher(config.jwksTimeoutMs),
-    // After a failed key lookup (unknown kid, issuer down), further lookups fail fast for a while.
-    penaltyBox: new SimplePenaltyBox({ waitSeconds: props?.penaltyBoxSeconds ?? 10 }),
+    minRefetchMs: config.jwksMinRefetchMs,
+    maxAgeMs: seconds(config.jwksMaxAgeSeconds),
+    maxStaleMs: seconds(config.jwksMaxStaleSeconds),
+    now: props?.now,
   });
   // The users' app client and every configured machine client; any other client_id is refused.
   const clientIds = [config.clientId, ...config.machineClients.map((client) => client.clientId)];
@@ -233,8 +246,8 @@ export const verificationFailureReason = (error: unknown): TokenFailureReason =>
   if (error instanceof JwtInvalidSignatureError) return 'bad_signature';
   if (error instanceof JwtInvalidSignatureAlgorithmError) return 'bad_algorithm';
   if (error instanceof KidNotFoundInJwksError || error instanceof JwtWithoutValidKidError) return 'unknown_key';
-  if (error instanceof WaitPeriodNotYetEndedJwkError) return 'unknown_key';
-  // A key set that is not one, or not there: the issuer's fault, never the caller's.
+  // A key set that is not one, or not there (never loaded, or past JWKS_MAX_STALE_SECONDS and not
+  // refreshed): the issuer's fault, never the caller's.
   if (error instanceof JwksValidationError || error instanceof JwkValidationError || error instanceof JwksNotAvailableInCacheError) {
     return 'jwks_unavailable';
   }
