@@ -72,6 +72,11 @@
  *    Cognito's M2M pricing/feature-plan limits, the GetClientToken API.
  *  - cognito-local's own tokens carry `typ: "JWT"` and default to 24 h when AccessTokenValidity is
  *    unset; this endpoint follows AWS (no `typ`, 1 hour default [U]).
+ *  - Browser requests are refused with 403 before anything else (scripts/local/local-only.ts:
+ *    any `Origin`, a cross-site `Sec-Fetch-Site`, a Host that is not a loopback name), so a web
+ *    page in the developer's browser cannot get or probe tokens. AWS answers browsers, with
+ *    `Access-Control-Allow-Origin: *` [T]; the header is still sent to the callers that remain
+ *    here, server-side machine clients, which ignore it.
  */
 import { createHash, createPrivateKey, randomUUID, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -83,6 +88,7 @@ import {
   DescribeUserPoolClientCommand,
   type UserPoolClientType,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { browserRefusal, sendRefusal } from './local-only';
 
 export interface MachineClient {
   clientId: string;
@@ -423,6 +429,11 @@ export const startClientCredentialsEndpoint = async (options: {
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const refusal = browserRefusal(req);
+    if (refusal) {
+      sendRefusal(req, res, refusal);
+      return;
+    }
     let path: string;
     try {
       path = new URL(req.url ?? '/', 'http://localhost').pathname;

@@ -18,6 +18,16 @@ export const tableNames = (stage: string) => ({
   access: `${SERVICE}-${stage}-access`,
 });
 
+/**
+ * cognito-local's Lambda triggers, by the names serverless-offline gives the functions in
+ * serverless.yml: `<service>-<stage>-<function key>` (src/lambda/Lambda.js registers each
+ * function under its deployed name; the bare key is not found). Invoked through the stack's
+ * Lambda port.
+ */
+export const COGNITO_TRIGGER_FUNCTIONS = {
+  PreTokenGeneration: `${SERVICE}-${LOCAL_STAGE}-cognitoTrigger`,
+} as const;
+
 /** `custom.cognito.resourceServerId` in serverless.yml. */
 export const RESOURCE_SERVER_ID = 'gateway';
 
@@ -41,8 +51,10 @@ export interface SeedUser {
 }
 
 export interface StackSettings {
+  /** Every part listens on this loopback address only. */
   host: string;
   gatewayPort: number;
+  /** The Lambda invoke API (scripts/local/lambda-guard.ts in front of serverless-offline's). */
   lambdaPort: number;
   cognitoPort: number;
   dynamodbPort: number;

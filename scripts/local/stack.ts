@@ -1,24 +1,33 @@
 /**
  * The local stack: cognito-local, dynalite and serverless-offline as child processes, each in
- * its own process group so that stopping the stack stops everything they started.
+ * its own process group so that stopping the stack stops everything they started. cognito-local
+ * and dynalite run through our launchers (scripts/local/cognito.ts, dynalite.ts); the
+ * client-credentials token endpoint and the Lambda port's guard run in this process. Every part
+ * listens on 127.0.0.1 only and refuses browser requests (scripts/local/local-only.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { claimSocketPath, lambdaSocketPath, startLambdaGuard, type LambdaGuard } from './lambda-guard';
 import { machineClientsEnv, provisionData, provisionIdentity, type ProvisionedMachineClient } from './provision';
 import { cognitoClientLookup, startClientCredentialsEndpoint, type ClientCredentialsEndpoint } from './client-credentials';
-import { defaultUsers, LOCAL_STAGE, REGION, type StackSettings } from './settings';
+import { COGNITO_TRIGGER_FUNCTIONS, defaultUsers, LOCAL_STAGE, REGION, type StackSettings } from './settings';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const bin = (...parts: string[]) => path.join(ROOT, 'node_modules', ...parts);
+/** One of our launchers (TypeScript, run through tsx whatever the working folder). */
+const launcher = (file: string) => [process.execPath, '--import', pathToFileURL(require.resolve('tsx')).href, path.join(__dirname, file)];
 
 export interface LocalStack {
   settings: StackSettings;
   gatewayUrl: string;
   cognitoUrl: string;
   dynamodbUrl: string;
+  /** The Lambda invoke API (the guard in front of serverless-offline's). */
+  lambdaUrl: string;
   userPoolId: string;
   clientId: string;
   issuer: string;
@@ -28,6 +37,8 @@ export interface LocalStack {
   machineClients: ProvisionedMachineClient[];
   /** The environment the gateway's functions run with. */
   gatewayEnv: Record<string, string>;
+  /** This process and each running part's process (group leader), for checks of what they listen on. */
+  processIds(): number[];
   /** Stop one part (fault tests) or everything. */
   stopPart(part: 'gateway' | 'cognito' | 'dynamodb'): Promise<void>;
   startPart(part: 'cognito' | 'dynamodb'): Promise<void>;
@@ -189,19 +200,29 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
   const cognitoUrl = `http://${host}:${settings.cognitoPort}`;
   const dynamodbUrl = `http://${host}:${settings.dynamodbPort}`;
   const gatewayUrl = `http://${host}:${settings.gatewayPort}`;
+  const lambdaUrl = `http://${host}:${settings.lambdaPort}`;
+  // serverless-offline's own Lambda port answers any origin: it listens on a Unix socket that
+  // only the guard on the Lambda port forwards to (scripts/local/lambda-guard.ts).
+  const lambdaSocket = lambdaSocketPath(settings.stateDir);
+  await claimSocketPath(lambdaSocket.socketPath);
 
   const parts = {
-    cognito: new Part('cognito-local', [process.execPath, bin('cognito-local', 'lib', 'bin', 'start.js')], {
+    cognito: new Part('cognito-local', launcher('cognito.ts'), {
       cwd: path.join(settings.stateDir, 'cognito'),
-      env: { ...baseEnv, PORT: String(settings.cognitoPort), HOST: host },
+      env: {
+        ...baseEnv,
+        PORT: String(settings.cognitoPort),
+        HOST: host,
+        COGNITO_LAMBDA_ENDPOINT: lambdaUrl,
+        COGNITO_TRIGGER_FUNCTIONS: JSON.stringify(COGNITO_TRIGGER_FUNCTIONS),
+      },
       output: options.output,
       logFile: logFile('cognito'),
     }),
     dynamodb: new Part(
       'dynalite',
       [
-        process.execPath,
-        bin('dynalite', 'cli.js'),
+        ...launcher('dynalite.ts'),
         '--host',
         host,
         '--port',
@@ -219,9 +240,11 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
   };
   let gateway: Part | undefined;
   let tokenEndpoint: ClientCredentialsEndpoint | undefined;
+  let lambdaGuard: LambdaGuard | undefined;
 
   const stopAll = async () => {
-    await Promise.all([gateway?.stop(), tokenEndpoint?.close(), parts.cognito.stop(), parts.dynamodb.stop()]);
+    await Promise.all([gateway?.stop(), tokenEndpoint?.close(), lambdaGuard?.close(), parts.cognito.stop(), parts.dynamodb.stop()]);
+    lambdaSocket.release();
   };
 
   const startPart = async (part: 'cognito' | 'dynamodb') => {
@@ -257,13 +280,21 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
       LOCAL_METRICS_DISABLED: 'true',
       LOCAL_ESBUILD_DIR: path.relative(ROOT, path.join(settings.stateDir, 'esbuild')),
       GATEWAY_PORT: String(settings.gatewayPort),
-      LAMBDA_PORT: String(settings.lambdaPort),
+      // serverless.yml's `lambdaPort`: hapi takes a value with a `/` as a Unix socket path.
+      LAMBDA_PORT: lambdaSocket.socketPath,
     };
+
+    lambdaGuard = await startLambdaGuard({
+      host,
+      port: settings.lambdaPort,
+      socketPath: lambdaSocket.socketPath,
+      onRefusal: (reason, req) => log(`Lambda port refused ${req.method} ${req.url}: ${reason}`),
+    });
 
     log('starting serverless-offline');
     gateway = new Part(
       'serverless-offline',
-      [process.execPath, bin('serverless', 'bin', 'serverless.js'), 'offline', 'start', '--stage', LOCAL_STAGE],
+      [process.execPath, bin('serverless', 'bin', 'serverless.js'), 'offline', 'start', '--stage', LOCAL_STAGE, '--host', host],
       { cwd: ROOT, env: { ...baseEnv, ...gatewayEnv }, output: options.output, logFile: logFile('gateway') },
     );
     const child = gateway.start();
@@ -285,12 +316,15 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
       gatewayUrl,
       cognitoUrl,
       dynamodbUrl,
+      lambdaUrl,
       userPoolId: identity.userPoolId,
       clientId: identity.clientId,
       issuer,
       tokenUrl: tokenEndpoint.tokenUrl,
       machineClients: identity.machineClients,
       gatewayEnv,
+      processIds: () =>
+        [process.pid, ...[gateway, parts.cognito, parts.dynamodb].map((part) => part?.child?.pid)].filter((pid): pid is number => pid !== undefined),
       stopPart: async (part) => (part === 'gateway' ? gateway?.stop() : parts[part].stop()),
       startPart,
       stop: stopAll,

@@ -50,7 +50,8 @@ const main = async (): Promise<number> => {
       tokenUrl: stack.tokenUrl,
       machineClients: stack.machineClients,
       users: settings.users,
-      lambdaUrl: `http://${settings.host}:${settings.lambdaPort}`,
+      lambdaUrl: stack.lambdaUrl,
+      processIds: stack.processIds(),
     };
     code = await new Promise<number>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {

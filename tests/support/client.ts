@@ -11,8 +11,10 @@ export type StackInfo = Pick<
   'gatewayUrl' | 'cognitoUrl' | 'dynamodbUrl' | 'userPoolId' | 'clientId' | 'issuer' | 'tokenUrl' | 'machineClients'
 > & {
   users: SeedUser[];
-  /** serverless-offline's Lambda invoke API (what cognito-local calls for triggers). */
+  /** The Lambda invoke API (what cognito-local calls for triggers): the guard in front of serverless-offline's. */
   lambdaUrl: string;
+  /** The stack's processes (the runner and each part), for checks of what they listen on. */
+  processIds: number[];
 };
 
 export const stack = (): StackInfo => {

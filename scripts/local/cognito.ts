@@ -1,0 +1,210 @@
+/**
+ * cognito-local 5.3, started from its library parts instead of its `start.js`, so that the local
+ * stack behaves like Amazon Cognito where the gateway depends on it. Run as its own process by
+ * scripts/local/stack.ts: `node --import tsx scripts/local/cognito.ts`, in the folder that holds
+ * its state (`.cognito/`, as upstream).
+ *
+ * The same server as upstream's `createDefaultServer` (lib/server/defaults.js): same services,
+ * same config file, same `PORT`/`HOST` handling (lib/server/config.js), same pino-pretty console
+ * (codes and invitations are printed there). What differs, and only this:
+ *
+ *  1. `auth_time` survives a refresh. Upstream's JwtTokenGenerator sets `auth_time = iat = now`
+ *     for every token. On AWS `auth_time` is "the time when the authentication occurred" and a
+ *     refresh keeps it. For InitiateAuth and AdminInitiateAuth with REFRESH_TOKEN_AUTH (or its
+ *     alias REFRESH_TOKEN), the new access and ID tokens get the `iat` of the refresh token
+ *     cognito-local issued at login, which is that login's time. `iat`, `exp` and every other
+ *     claim stay as upstream makes them; the two tokens are signed again with the same key and
+ *     header. (cognito-local's `/oauth2/token` refresh grant is not changed: the gateway does
+ *     not use it.)
+ *  2. Lambda triggers from the environment, over `.cognito/config.json`:
+ *     `COGNITO_LAMBDA_ENDPOINT` becomes `LambdaClient` (that endpoint, region us-east-1,
+ *     credentials local/local) and `COGNITO_TRIGGER_FUNCTIONS` (JSON, e.g.
+ *     `{"PreTokenGeneration":"serverless-api-gateway-local-cognitoTrigger"}`) becomes
+ *     `TriggerFunctions`.
+ *  3. Local programs only: it refuses to listen on anything but a loopback address, and refuses
+ *     browser requests from other origins (scripts/local/local-only.ts). Upstream answers every
+ *     origin (`cors({ origin: '*' })`), which lets any web page administer the pool.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createPrivateKey, sign } from 'node:crypto';
+import type http from 'node:http';
+import https from 'node:https';
+import Lambda from 'aws-sdk/clients/lambda';
+import pino from 'pino';
+import pinoPretty from 'pino-pretty';
+import privateKey from 'cognito-local/lib/keys/cognitoLocal.private.json';
+import { loadConfig, type Config } from 'cognito-local/lib/server/config';
+import { Router, type Route } from 'cognito-local/lib/server/Router';
+import { createServer } from 'cognito-local/lib/server/server';
+import { DateClock, LambdaService, MessagesService, TriggersService, type Services } from 'cognito-local/lib/services';
+import { CognitoServiceFactoryImpl } from 'cognito-local/lib/services/cognitoService';
+import { CryptoService } from 'cognito-local/lib/services/crypto';
+import { StormDBDataStoreFactory } from 'cognito-local/lib/services/dataStore/stormDb';
+import { ConsoleMessageSender } from 'cognito-local/lib/services/messageDelivery/consoleMessageSender';
+import { MessageDeliveryService } from 'cognito-local/lib/services/messageDelivery/messageDelivery';
+import { otp } from 'cognito-local/lib/services/otp';
+import { JwtTokenGenerator, type TokenGenerator } from 'cognito-local/lib/services/tokenGenerator';
+import { UserPoolServiceFactoryImpl } from 'cognito-local/lib/services/userPoolService';
+import { guardRequests, loopbackOrigins } from './local-only';
+
+// ---------------------------------------------------------------------------------------------
+// 1. auth_time survives a refresh
+// ---------------------------------------------------------------------------------------------
+
+/** The original authentication time (Unix seconds) while a refresh request is being handled. */
+const refreshAuthTime = new AsyncLocalStorage<number>();
+
+const REFRESH_FLOWS = new Set(['REFRESH_TOKEN_AUTH', 'REFRESH_TOKEN']);
+
+const decodePart = (part: string | undefined): Record<string, unknown> | undefined => {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The `iat` of a refresh token cognito-local issued. Not verified here, and need not be: the
+ * target looks the token up, as an exact string, among those it stored for its users, and
+ * refuses any other before a token is generated.
+ */
+const refreshTokenIssuedAt = (refreshToken: unknown): number | undefined => {
+  if (typeof refreshToken !== 'string') return undefined;
+  const iat = decodePart(refreshToken.split('.')[1])?.iat;
+  return typeof iat === 'number' && Number.isSafeInteger(iat) && iat > 0 ? iat : undefined;
+};
+
+const AUTH_TARGETS = new Set(['InitiateAuth', 'AdminInitiateAuth']);
+
+/** The router, with each refresh request run inside `refreshAuthTime`. */
+const keepAuthTimeOnRefresh =
+  (router: Router): Router =>
+  (target) => {
+    const route = router(target);
+    if (!AUTH_TARGETS.has(target)) return route;
+    const wrapped: Route = (ctx, req) => {
+      const authTime = REFRESH_FLOWS.has(req?.AuthFlow) ? refreshTokenIssuedAt(req?.AuthParameters?.REFRESH_TOKEN) : undefined;
+      return authTime === undefined ? route(ctx, req) : refreshAuthTime.run(authTime, () => route(ctx, req));
+    };
+    return wrapped;
+  };
+
+const signingKey = createPrivateKey(privateKey.pem);
+
+/** The same token with `auth_time` replaced: same header bytes, same claims in the same order, signed again with the same key. */
+const withAuthTime = (token: string, authTime: number): string => {
+  const [header, payload] = token.split('.');
+  if (decodePart(header)?.alg !== 'RS256') throw new Error('cognito-local issued a token that is not RS256');
+  const claims = decodePart(payload);
+  if (!claims || !('auth_time' in claims)) throw new Error('cognito-local issued a token without auth_time');
+  claims.auth_time = authTime;
+  const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return `${input}.${sign('RSA-SHA256', Buffer.from(input), signingKey).toString('base64url')}`;
+};
+
+/** Upstream's generator; on a refresh, the access and ID tokens carry the original `auth_time`. */
+class AuthTimeKeepingTokenGenerator extends JwtTokenGenerator {
+  override async generate(...args: Parameters<TokenGenerator['generate']>): ReturnType<TokenGenerator['generate']> {
+    const tokens = await super.generate(...args);
+    const authTime = refreshAuthTime.getStore();
+    const source = args[5];
+    if (authTime === undefined || source !== 'RefreshTokens') return tokens;
+    return { ...tokens, AccessToken: withAuthTime(tokens.AccessToken, authTime), IdToken: withAuthTime(tokens.IdToken, authTime) };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Lambda triggers from the environment
+// ---------------------------------------------------------------------------------------------
+
+const TRIGGERS = ['CustomMessage', 'PostAuthentication', 'PostConfirmation', 'PreSignUp', 'PreTokenGeneration', 'UserMigration', 'CustomEmailSender'];
+
+const triggersFromEnv = (raw: string | undefined): Config['TriggerFunctions'] | undefined => {
+  if (raw === undefined || raw === '') return undefined;
+  const parsed: unknown = JSON.parse(raw);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('COGNITO_TRIGGER_FUNCTIONS must be a JSON object');
+  for (const [trigger, name] of Object.entries(parsed)) {
+    if (!TRIGGERS.includes(trigger)) throw new Error(`COGNITO_TRIGGER_FUNCTIONS: unknown trigger "${trigger}"`);
+    if (typeof name !== 'string' || name === '') throw new Error(`COGNITO_TRIGGER_FUNCTIONS: ${trigger} needs a function name`);
+  }
+  return parsed as Config['TriggerFunctions'];
+};
+
+const withEnvironment = (config: Config, env: NodeJS.ProcessEnv): Config => {
+  const endpoint = env.COGNITO_LAMBDA_ENDPOINT;
+  const triggers = triggersFromEnv(env.COGNITO_TRIGGER_FUNCTIONS);
+  return {
+    ...config,
+    LambdaClient: endpoint
+      ? { ...config.LambdaClient, endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : config.LambdaClient,
+    TriggerFunctions: triggers ? { ...config.TriggerFunctions, ...triggers } : config.TriggerFunctions,
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// The server, as upstream's createDefaultServer builds it
+// ---------------------------------------------------------------------------------------------
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+const main = async () => {
+  // Upstream's bin/start.js logger, unchanged.
+  const logger = pino(
+    { level: process.env.DEBUG ? 'debug' : 'info' },
+    pinoPretty({
+      colorize: true,
+      ignore: 'pid,name,hostname',
+      singleLine: true,
+      messageFormat: (log, messageKey) => `${(log.reqId as string) ?? 'NONE'} ${(log.target as string) ?? 'NONE'} ${log[messageKey] as string}`,
+    }),
+  );
+  const ctx = { logger };
+  const configDirectory = '.cognito';
+  const dataDirectory = `${configDirectory}/db`;
+  const config = withEnvironment(await loadConfig(ctx, new StormDBDataStoreFactory(configDirectory)), process.env);
+  const hostname = config.ServerConfig.hostname ?? '';
+  if (!LOOPBACK.has(hostname)) throw new Error(`cognito-local must listen on a loopback address here, not "${hostname}"`);
+  logger.debug({ config }, 'Loaded config');
+
+  const clock = new DateClock();
+  const dataStoreFactory = new StormDBDataStoreFactory(dataDirectory);
+  const cognito = await new CognitoServiceFactoryImpl(
+    dataDirectory,
+    dataStoreFactory,
+    new UserPoolServiceFactoryImpl(clock, dataStoreFactory),
+  ).create(ctx, config.UserPoolDefaults);
+  const triggers = new TriggersService(
+    clock,
+    cognito,
+    new LambdaService(config.TriggerFunctions, new Lambda(config.LambdaClient)),
+    new CryptoService(config.KMSConfig),
+  );
+  const services: Services = {
+    clock,
+    cognito,
+    config,
+    messages: new MessagesService(triggers, new MessageDeliveryService(new ConsoleMessageSender())),
+    otp,
+    tokenGenerator: new AuthTimeKeepingTokenGenerator(clock, triggers, config.TokenConfig),
+    triggers,
+  };
+
+  const server: http.Server | https.Server = await createServer(keepAuthTimeOnRefresh(Router(services)), logger, config.ServerConfig, services).start();
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('Server started without address');
+  // Runs before any request can arrive: start() resolves in the listen callback.
+  guardRequests(server, {
+    ownOrigins: loopbackOrigins(address.port),
+    onRefusal: (reason, req) => logger.warn(`refused ${req.method} ${req.url}: ${reason}`),
+  });
+  const proto = server instanceof https.Server ? 'https' : 'http';
+  logger.info(`Cognito Local running on ${proto}://${address.address}:${address.port}`);
+};
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
