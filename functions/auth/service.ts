@@ -78,14 +78,13 @@ export const createAuthService = (deps: AuthDeps, logger: Logger = createLogger(
         let tokens = await deps.identity.passwordLogin(body.username, body.password);
         let token = describe(tokens.accessToken);
         const user = await deps.accessStore.getUser(token.sub);
-        const refused = revocationReason({ ...(user ? { user } : {}) }, { issuedAt: token.iat, authTime: token.authTime });
-        // A deleted or disabled account gets the same answer as a wrong password (cognito-local
-        // does not refuse disabled users itself; Cognito on AWS does).
-        if (refused === 'user_deleted' || refused === 'user_disabled') throw invalidCredentials();
-        if (refused) {
-          // Cut-offs refuse up to and including their second: sign in again once that second
-          // is over, so the new session is not born revoked.
-          const until = Math.max(user?.signedOutAt ?? 0, user?.rolesChangedAt ?? 0);
+        // A deleted or disabled account gets the same answer as a wrong password (the trigger
+        // refuses both at Cognito already; this holds where it has not run).
+        if (user?.deletedAt !== undefined || user?.disabled) throw invalidCredentials();
+        if (revocationReason({ ...(user ? { user } : {}) }, { issuedAt: token.iat, authTime: token.authTime })) {
+          // A cut-off in this very second (they refuse up to and including their second): sign
+          // in again once that second is over, so the new session is not born revoked.
+          const until = Math.max(user?.signedOutAt ?? 0, user?.disabledAt ?? 0, user?.rolesChangedAt ?? 0);
           await sleep((until + 1) * 1000 - Date.now() + 5);
           tokens = await deps.identity.passwordLogin(body.username, body.password);
           token = describe(tokens.accessToken);

@@ -21,7 +21,11 @@
  *     credentials local/local) and `COGNITO_TRIGGER_FUNCTIONS` (JSON, e.g.
  *     `{"PreTokenGeneration":"serverless-api-gateway-local-cognitoTrigger"}`) becomes
  *     `TriggerFunctions`.
- *  3. Local programs only: it refuses to listen on anything but a loopback address, and refuses
+ *  3. New pools have no username aliases, as the pool in serverless.yml: upstream's default
+ *     (`UserPoolDefaults.UsernameAttributes: ["email"]`) makes every username a random UUID
+ *     and the email an alias, so tokens and Cognito's events would name users differently
+ *     here than on AWS.
+ *  4. Local programs only: it refuses to listen on anything but a loopback address, and refuses
  *     browser requests from other origins (scripts/local/local-only.ts). Upstream answers every
  *     origin (`cors({ origin: '*' })`), which lets any web page administer the pool.
  */
@@ -141,6 +145,8 @@ const withEnvironment = (config: Config, env: NodeJS.ProcessEnv): Config => {
       ? { ...config.LambdaClient, endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : config.LambdaClient,
     TriggerFunctions: triggers ? { ...config.TriggerFunctions, ...triggers } : config.TriggerFunctions,
+    // Merged under each CreateUserPool request, where undefined leaves the request's own value.
+    UserPoolDefaults: { ...config.UserPoolDefaults, UsernameAttributes: undefined },
   };
 };
 
