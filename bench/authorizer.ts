@@ -54,6 +54,8 @@ export const functionEnv = (stack: Pick<LocalStack, 'gatewayEnv'>): Record<strin
   };
   const tables = tableNames(LOCAL_STAGE);
   return {
+    // As serverless.yml sets it on stage `local`: the emulators' http endpoints are allowed.
+    GATEWAY_LOCAL_STACK: 'true',
     COGNITO_USER_POOL_ID: local('LOCAL_COGNITO_USER_POOL_ID'),
     COGNITO_CLIENT_ID: local('LOCAL_COGNITO_CLIENT_ID'),
     COGNITO_ISSUER: local('LOCAL_COGNITO_ISSUER'),

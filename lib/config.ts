@@ -1,7 +1,9 @@
 /**
  * Configuration is read here and nowhere else, once per cold start. Every function reads the
  * section it needs; a required variable that is missing fails at start-up with its name in the
- * message. The same code runs on AWS and locally: only these values differ.
+ * message. The same code runs on AWS and locally: only these values differ, and what only the
+ * local stack may set (plain-http endpoints, the `error` authorizer mode) is refused elsewhere
+ * (`runsLocally`).
  *
  * Values come from the `env` argument (tests pass their own) or `process.env`; an unset or
  * empty variable takes the documented default.
@@ -38,14 +40,38 @@ const integer = (env: Env, name: string, fallback: number, min: number, max: num
 const optionalInteger = <K extends string>(env: Env, key: K, name: string, min: number, max: number): { [P in K]?: number } =>
   value(env, name) === undefined ? {} : ({ [key]: integer(env, name, min, min, max) } as { [P in K]?: number });
 
-const url = (env: Env, name: string): string | undefined => {
+/**
+ * Whether this function runs in the local stack (`npm start`, the tests' private stacks): only
+ * there may its endpoints be plain http (the emulators) and its authorizer fail invocations
+ * (`error`, serverless-offline's 401). serverless.yml sets `GATEWAY_LOCAL_STACK=true` on stage
+ * `local` only, and no LOCAL_* variable reaches any other stage.
+ *
+ * On AWS Lambda the flag is refused: Lambda itself sets `AWS_EXECUTION_ENV`
+ * (`AWS_Lambda_nodejs22.x`) and `AWS_LAMBDA_RUNTIME_API`, reserved names no function
+ * configuration can set or clear, so even stage `local` deployed by mistake keeps the checks.
+ */
+export const runsLocally = (env: Env = process.env): boolean => {
+  const flag = value(env, 'GATEWAY_LOCAL_STACK') ?? 'false';
+  if (flag !== 'true' && flag !== 'false') throw new ConfigurationError(`GATEWAY_LOCAL_STACK must be "true" or "false", got "${flag}"`);
+  if (flag === 'false') return false;
+  const onLambda = (value(env, 'AWS_EXECUTION_ENV') ?? '').startsWith('AWS_Lambda_') || value(env, 'AWS_LAMBDA_RUNTIME_API') !== undefined;
+  if (onLambda) throw new ConfigurationError('GATEWAY_LOCAL_STACK is "true" on AWS Lambda: stage `local` is the local stack, deploy another stage');
+  return true;
+};
+
+/** An http(s) URL without trailing slashes; outside the local stack (`local` false) https only. */
+const url = (env: Env, name: string, local: boolean): string | undefined => {
   const raw = value(env, name);
   if (raw === undefined) return undefined;
+  let protocol: string;
   try {
-    const parsed = new URL(raw);
-    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('not http(s)');
+    protocol = new URL(raw).protocol;
   } catch {
-    throw new ConfigurationError(`${name} must be an http(s) URL, got "${raw}"`);
+    protocol = 'invalid';
+  }
+  if (protocol !== 'https:' && protocol !== 'http:') throw new ConfigurationError(`${name} must be an http(s) URL, got "${raw}"`);
+  if (protocol === 'http:' && !local) {
+    throw new ConfigurationError(`${name} must be an https URL outside the local stack (GATEWAY_LOCAL_STACK), got "${raw}"`);
   }
   return raw.replace(/\/+$/, '');
 };
@@ -153,8 +179,9 @@ const region = (env: Env): string => value(env, 'AWS_REGION') ?? value(env, 'AWS
 export const identityConfig = (env: Env = process.env): IdentityConfig => {
   const userPoolId = required(env, 'COGNITO_USER_POOL_ID');
   const awsRegion = region(env);
-  const issuer = url(env, 'COGNITO_ISSUER') ?? `https://cognito-idp.${awsRegion}.amazonaws.com/${userPoolId}`;
-  const cognitoEndpoint = url(env, 'COGNITO_ENDPOINT');
+  const local = runsLocally(env);
+  const issuer = url(env, 'COGNITO_ISSUER', local) ?? `https://cognito-idp.${awsRegion}.amazonaws.com/${userPoolId}`;
+  const cognitoEndpoint = url(env, 'COGNITO_ENDPOINT', local);
   const clientId = required(env, 'COGNITO_CLIENT_ID');
   const resourceServerId = value(env, 'RESOURCE_SERVER_ID') ?? 'gateway';
   if (/\s/.test(resourceServerId) || resourceServerId.length > 256) {
@@ -165,7 +192,7 @@ export const identityConfig = (env: Env = process.env): IdentityConfig => {
     userPoolId,
     clientId,
     issuer,
-    jwksUri: url(env, 'COGNITO_JWKS_URI') ?? `${issuer}/.well-known/jwks.json`,
+    jwksUri: url(env, 'COGNITO_JWKS_URI', local) ?? `${issuer}/.well-known/jwks.json`,
     ...(cognitoEndpoint ? { cognitoEndpoint } : {}),
     jwksTimeoutMs: integer(env, 'JWKS_TIMEOUT_MS', 3000, 100, 10000),
     ...optionalInteger(env, 'jwksMinRefetchMs', 'JWKS_MIN_REFETCH_MS', 1000, 300_000),
@@ -182,12 +209,12 @@ export const identityConfig = (env: Env = process.env): IdentityConfig => {
  * reference in CloudFormation).
  */
 export const cognitoApiConfig = (env: Env = process.env): Pick<IdentityConfig, 'region' | 'cognitoEndpoint'> => {
-  const cognitoEndpoint = url(env, 'COGNITO_ENDPOINT');
+  const cognitoEndpoint = url(env, 'COGNITO_ENDPOINT', runsLocally(env));
   return { region: region(env), ...(cognitoEndpoint ? { cognitoEndpoint } : {}) };
 };
 
 export const dataConfig = (env: Env = process.env): DataConfig => {
-  const endpoint = url(env, 'DYNAMODB_ENDPOINT');
+  const endpoint = url(env, 'DYNAMODB_ENDPOINT', runsLocally(env));
   return {
     region: region(env),
     ...(endpoint ? { endpoint } : {}),
@@ -271,6 +298,10 @@ export const authorizerConfig = (env: Env = process.env): AuthorizerConfig => {
   const mode = value(env, 'AUTHORIZER_UNAUTHENTICATED_RESPONSE') ?? 'deny';
   if (mode !== 'error' && mode !== 'deny') {
     throw new ConfigurationError(`AUTHORIZER_UNAUTHENTICATED_RESPONSE must be "error" or "deny", got "${mode}"`);
+  }
+  // On AWS a failed authorizer invocation is a 500 for every bad token: only the local stack.
+  if (mode === 'error' && !runsLocally(env)) {
+    throw new ConfigurationError('AUTHORIZER_UNAUTHENTICATED_RESPONSE must be "deny" outside the local stack (GATEWAY_LOCAL_STACK)');
   }
   const { resourceServerId, machineClients } = identityConfig(env);
   return {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiKeyConfig, authorizerConfig, dataConfig, identityConfig, sessionConfig, verificationCacheConfig } from '../../lib/config';
+import { apiKeyConfig, authorizerConfig, cognitoApiConfig, dataConfig, identityConfig, runsLocally, sessionConfig, verificationCacheConfig } from '../../lib/config';
 import { ConfigurationError } from '../../lib/errors';
 import { TEST_MAC_KEYS, macKeysEnv } from './fixtures';
 
@@ -8,6 +8,8 @@ const IDENTITY = { COGNITO_USER_POOL_ID: 'eu-west-1_AbCdEf', COGNITO_CLIENT_ID: 
 /** The authorizer also reads the API key ring. */
 const AUTHORIZER = { ...IDENTITY, API_KEY_MAC_KEYS: macKeysEnv() };
 const DATA = { PRODUCTS_TABLE: 'products', BRANCHES_TABLE: 'branches', INVENTORY_TABLE: 'inventory', ACCESS_TABLE: 'access' };
+/** What serverless.yml sets on stage `local` only: the emulators' plain-http endpoints are allowed. */
+const LOCAL = { GATEWAY_LOCAL_STACK: 'true' };
 
 /** Asserts a ConfigurationError whose message names `variable`. */
 const assertConfigError = (read: () => unknown, variable: string) =>
@@ -47,7 +49,7 @@ describe('identityConfig', () => {
   });
 
   it('uses COGNITO_ISSUER when set, without trailing slashes, and derives the key set URI from it', () => {
-    const config = identityConfig({ ...IDENTITY, COGNITO_ISSUER: 'http://127.0.0.1:9229/local_test//' });
+    const config = identityConfig({ ...IDENTITY, ...LOCAL, COGNITO_ISSUER: 'http://127.0.0.1:9229/local_test//' });
     assert.equal(config.issuer, 'http://127.0.0.1:9229/local_test');
     assert.equal(config.jwksUri, 'http://127.0.0.1:9229/local_test/.well-known/jwks.json');
   });
@@ -55,6 +57,7 @@ describe('identityConfig', () => {
   it('uses COGNITO_JWKS_URI and COGNITO_ENDPOINT when set', () => {
     const config = identityConfig({
       ...IDENTITY,
+      ...LOCAL,
       COGNITO_JWKS_URI: 'http://127.0.0.1:9229/keys.json',
       COGNITO_ENDPOINT: 'http://127.0.0.1:9229/',
     });
@@ -113,7 +116,7 @@ describe('dataConfig', () => {
   });
 
   it('uses DYNAMODB_ENDPOINT without its trailing slash when set', () => {
-    assert.equal(dataConfig({ ...DATA, DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000/' }).endpoint, 'http://127.0.0.1:8000');
+    assert.equal(dataConfig({ ...DATA, ...LOCAL, DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000/' }).endpoint, 'http://127.0.0.1:8000');
   });
 
   for (const variable of Object.keys(DATA)) {
@@ -260,7 +263,7 @@ describe('authorizerConfig', () => {
   });
 
   it("accepts 'error' and 'deny', trimmed", () => {
-    assert.equal(authorizerConfig({ ...AUTHORIZER, AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error' }).unauthenticatedResponse, 'error');
+    assert.equal(authorizerConfig({ ...AUTHORIZER, ...LOCAL, AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error' }).unauthenticatedResponse, 'error');
     assert.equal(authorizerConfig({ ...AUTHORIZER, AUTHORIZER_UNAUTHENTICATED_RESPONSE: ' deny ' }).unauthenticatedResponse, 'deny');
   });
 
@@ -298,4 +301,61 @@ describe('verificationCacheConfig', () => {
       assertConfigError(() => verificationCacheConfig({ VERIFICATION_CACHE_ENTRIES: bad }), 'VERIFICATION_CACHE_ENTRIES');
     });
   }
+});
+
+describe('outside the local stack (a deployed function)', () => {
+  /** Lambda's own variables, which no function configuration can set or clear. */
+  const LAMBDA = { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' };
+  const reads: [string, (env: Record<string, string>) => unknown, Record<string, string>][] = [
+    ['COGNITO_ISSUER', identityConfig, IDENTITY],
+    ['COGNITO_JWKS_URI', identityConfig, IDENTITY],
+    ['COGNITO_ENDPOINT', identityConfig, IDENTITY],
+    ['COGNITO_ENDPOINT', cognitoApiConfig, {}],
+    ['DYNAMODB_ENDPOINT', dataConfig, DATA],
+  ];
+
+  it('is not the local stack unless GATEWAY_LOCAL_STACK is "true"', () => {
+    assert.equal(runsLocally({}), false);
+    assert.equal(runsLocally({ GATEWAY_LOCAL_STACK: ' ' }), false);
+    assert.equal(runsLocally({ GATEWAY_LOCAL_STACK: 'false' }), false);
+    assert.equal(runsLocally({ ...LOCAL, AWS_EXECUTION_ENV: 'CloudShell' }), true);
+  });
+
+  for (const bad of ['1', 'yes', 'TRUE', 'local']) {
+    it(`refuses GATEWAY_LOCAL_STACK=${JSON.stringify(bad)} naming the variable`, () => {
+      assertConfigError(() => runsLocally({ GATEWAY_LOCAL_STACK: bad }), 'GATEWAY_LOCAL_STACK');
+    });
+  }
+
+  it('refuses GATEWAY_LOCAL_STACK=true on AWS Lambda, so a deployed stage `local` keeps every check', () => {
+    assertConfigError(() => runsLocally({ ...LOCAL, AWS_EXECUTION_ENV: LAMBDA.AWS_EXECUTION_ENV }), 'GATEWAY_LOCAL_STACK');
+    assertConfigError(() => runsLocally({ ...LOCAL, AWS_LAMBDA_RUNTIME_API: LAMBDA.AWS_LAMBDA_RUNTIME_API }), 'GATEWAY_LOCAL_STACK');
+    assertConfigError(() => dataConfig({ ...DATA, ...LOCAL, ...LAMBDA, DYNAMODB_ENDPOINT: 'http://10.0.0.5:8000' }), 'GATEWAY_LOCAL_STACK');
+  });
+
+  for (const [variable, read, base] of reads) {
+    it(`fails at start when ${variable} is plain http (${read.name}), naming the variable`, () => {
+      assertConfigError(() => read({ ...base, [variable]: 'http://127.0.0.1:9229' }), variable);
+      assertConfigError(() => read({ ...base, ...LAMBDA, [variable]: 'http://cognito-idp.eu-west-1.amazonaws.com' }), variable);
+      assertConfigError(() => read({ ...base, GATEWAY_LOCAL_STACK: 'false', [variable]: 'http://127.0.0.1:9229' }), variable);
+    });
+
+    it(`accepts ${variable} over https, or unset (${read.name})`, () => {
+      assert.doesNotThrow(() => read({ ...base, ...LAMBDA, [variable]: 'https://proxy.example/cognito' }));
+      assert.doesNotThrow(() => read({ ...base, ...LAMBDA }));
+    });
+  }
+
+  it("refuses AUTHORIZER_UNAUTHENTICATED_RESPONSE=error (a 500 for every bad token on AWS), naming the variable", () => {
+    assertConfigError(() => authorizerConfig({ ...AUTHORIZER, AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error' }), 'AUTHORIZER_UNAUTHENTICATED_RESPONSE');
+    assertConfigError(() => authorizerConfig({ ...AUTHORIZER, ...LAMBDA, AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error' }), 'AUTHORIZER_UNAUTHENTICATED_RESPONSE');
+    assert.equal(authorizerConfig({ ...AUTHORIZER, ...LAMBDA, AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'deny' }).unauthenticatedResponse, 'deny');
+  });
+
+  it('reads the same values as before in the local stack: the emulators over http, the error mode', () => {
+    const env = { ...AUTHORIZER, ...DATA, ...LOCAL, COGNITO_ENDPOINT: 'http://127.0.0.1:9229', DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000', AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error' };
+    assert.equal(identityConfig(env).cognitoEndpoint, 'http://127.0.0.1:9229');
+    assert.equal(dataConfig(env).endpoint, 'http://127.0.0.1:8000');
+    assert.equal(authorizerConfig(env).unauthenticatedResponse, 'error');
+  });
 });

@@ -68,7 +68,8 @@ describe('the key set cache in the verifier', () => {
   /** A verifier as the authorizer builds it (configuration read by identityConfig), on our clock. */
   const newVerifier = (env: Record<string, string> = {}) =>
     createAccessTokenVerifier(
-      identityConfig({ COGNITO_USER_POOL_ID: 'local_test', COGNITO_CLIENT_ID: CLIENT_ID, COGNITO_ISSUER: ISSUER, COGNITO_JWKS_URI: jwksUri, ...env }),
+      // http issuer and key set (a local server): the local stack's settings (lib/config.ts).
+      identityConfig({ GATEWAY_LOCAL_STACK: 'true', COGNITO_USER_POOL_ID: 'local_test', COGNITO_CLIENT_ID: CLIENT_ID, COGNITO_ISSUER: ISSUER, COGNITO_JWKS_URI: jwksUri, ...env }),
       { now },
     );
 

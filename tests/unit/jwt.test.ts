@@ -15,6 +15,8 @@ const CLIENT_ID = 'client-1';
 const KID = 'key-1';
 const MACHINE_ID = 'machine1';
 const config = identityConfig({
+  // A cognito-local issuer over http: only the local stack may use one (lib/config.ts).
+  GATEWAY_LOCAL_STACK: 'true',
   COGNITO_USER_POOL_ID: 'local_test',
   COGNITO_CLIENT_ID: CLIENT_ID,
   COGNITO_ISSUER: ISSUER,

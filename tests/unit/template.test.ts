@@ -2,39 +2,98 @@
  * The CloudFormation template `serverless package` generates (no AWS credentials needed),
  * checked against the route policy and our rules for what a deployment may contain.
  */
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { ROLES, ROUTE_POLICY, SCOPES } from '../../lib/route-policy';
 import { MACHINE_CLIENTS, RESOURCE_SERVER_ID, tableNames } from '../../scripts/local/settings';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const WORK = path.join('.local', `template-test-${process.pid}`);
 
-type Resource = { Type: string; Properties: Record<string, any> };
-let resources: Record<string, Resource>;
+type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string | string[]; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+type Resources = Record<string, Resource>;
+/** Stage `dev`: what most tests below read. */
+let resources: Resources;
 
-const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const ofType = (type: string, from: Resources = resources) => Object.entries(from).filter(([, r]) => r.Type === type);
 const capitalized = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
-describe('generated CloudFormation template', () => {
-  before(() => {
-    const packageDir = path.join(WORK, 'package');
-    // The template AWS gets: none of the local stack's overrides.
-    const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LOCAL_')));
-    env.LOCAL_ESBUILD_DIR = path.join(WORK, 'esbuild');
-    execFileSync(process.execPath, ['node_modules/serverless/bin/serverless.js', 'package', '--stage', 'dev', '--package', packageDir], {
-      cwd: ROOT,
-      env,
-      stdio: 'pipe',
-      timeout: 180_000,
-    });
-    const template = JSON.parse(readFileSync(path.join(ROOT, packageDir, 'cloudformation-template-update-stack.json'), 'utf8'));
-    resources = template.Resources;
-    rmSync(path.join(ROOT, WORK), { recursive: true, force: true });
+/**
+ * Plausible values for every `${env:LOCAL_*}` serverless.yml reads (as scripts/local/stack.ts
+ * sets them), present while every stage is packaged: only stage `local` may take them.
+ * LOCAL_ESBUILD_DIR, the bundles' work folder, is the test's own (it never reaches a template).
+ */
+const LOCAL_VALUES: Record<string, string> = {
+  LOCAL_COGNITO_USER_POOL_ID: 'us-east-1_LocalPool7',
+  LOCAL_COGNITO_CLIENT_ID: 'localclient7a6b5c4d3e2f1',
+  LOCAL_MACHINE_CLIENTS: JSON.stringify([{ clientId: 'localmachine7z8y9x', name: 'partner', branches: ['1'] }]),
+  LOCAL_COGNITO_ISSUER: 'http://127.0.0.1:9229/us-east-1_LocalPool7',
+  LOCAL_COGNITO_ENDPOINT: 'http://127.0.0.1:9229',
+  LOCAL_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+  LOCAL_AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error',
+  LOCAL_METRICS_DISABLED: 'true',
+  LOCAL_API_KEY_MAC_KEYS: `vlocal:${Buffer.alloc(32, 7).toString('base64url')}`,
+};
+
+interface Packaged {
+  /** Absolute path of the package folder (template and zips). */
+  dir: string;
+  text: string;
+  resources: Resources;
+}
+
+/** `serverless package --stage <stage>` with the LOCAL_* values above set, into its own folder. */
+const packageStage = async (stage: string): Promise<Packaged> => {
+  const dir = path.join(WORK, stage);
+  const env: NodeJS.ProcessEnv = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LOCAL_'))),
+    ...LOCAL_VALUES,
+    LOCAL_ESBUILD_DIR: path.join(WORK, `esbuild-${stage}`),
+  };
+  await promisify(execFile)(process.execPath, ['node_modules/serverless/bin/serverless.js', 'package', '--stage', stage, '--package', dir], {
+    cwd: ROOT,
+    env,
+    timeout: 180_000,
+    maxBuffer: 16 * 1024 * 1024,
   });
+  const text = readFileSync(path.join(ROOT, dir, 'cloudformation-template-update-stack.json'), 'utf8');
+  return { dir: path.join(ROOT, dir), text, resources: JSON.parse(text).Resources };
+};
+
+/** Entry names of a zip file, from its central directory (no unzip tool needed). */
+const zipEntries = (file: string): string[] => {
+  const zip = readFileSync(file);
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  assert.ok(end >= 0, `${file} is not a zip`);
+  const count = zip.readUInt16LE(end + 10);
+  let at = zip.readUInt32LE(end + 16);
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    assert.equal(zip.readUInt32LE(at), 0x02014b50, `${file}: central directory entry ${i}`);
+    const nameLength = zip.readUInt16LE(at + 28);
+    names.push(zip.toString('utf8', at + 46, at + 46 + nameLength));
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  return names;
+};
+
+describe('generated CloudFormation template', () => {
+  /** Stage `prod`, packaged once for the checks that differ by stage; stage `local`, for its overrides. */
+  let prod: Packaged;
+  let local: Packaged;
+
+  before(async () => {
+    // One at a time: serverless stages its artifacts in the project's .serverless folder.
+    resources = (await packageStage('dev')).resources;
+    prod = await packageStage('prod');
+    local = await packageStage('local');
+  });
+
+  after(() => rmSync(path.join(ROOT, WORK), { recursive: true, force: true }));
 
   it('has exactly the routes of the route policy, each bound to its service', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
@@ -146,6 +205,155 @@ describe('generated CloudFormation template', () => {
       assert.equal(vars.COGNITO_ENDPOINT, '', name);
       assert.equal(vars.DYNAMODB_ENDPOINT, '', name);
       assert.equal(vars.AUTHORIZER_UNAUTHENTICATED_RESPONSE, 'deny', name);
+    }
+  });
+
+  it('injects every LOCAL_* variable serverless.yml reads into the packaging below', () => {
+    const read = new Set([...readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8').matchAll(/\$\{env:(LOCAL_[A-Z0-9_]+)/g)].map((m) => m[1]!));
+    read.delete('LOCAL_ESBUILD_DIR');
+    assert.deepEqual([...read].sort(), Object.keys(LOCAL_VALUES).sort());
+  });
+
+  it('keeps every LOCAL_* value out of a prod deployment, whatever the shell has set', () => {
+    // Anywhere in the template: no emulator address, no local pool, client, machine or key.
+    for (const [name, value] of Object.entries(LOCAL_VALUES)) {
+      if (value.length >= 8) assert.ok(!prod.text.includes(value), `${name}'s value is in the prod template`);
+    }
+    for (const value of [...Object.values(LOCAL_VALUES).flatMap((v) => v.match(/local[\w-]*/gi) ?? []), '127.0.0.1', 'localhost', 'http://', WORK]) {
+      assert.ok(!prod.text.includes(value), `${value} is in the prod template`);
+    }
+    // The short values (`error`, `true`) by name, in every function's environment.
+    const functions = ofType('AWS::Lambda::Function', prod.resources);
+    assert.ok(functions.length > 0);
+    for (const [name, fn] of functions) {
+      const vars = fn.Properties.Environment.Variables;
+      assert.equal(vars.GATEWAY_LOCAL_STACK, 'false', name);
+      assert.equal(vars.AUTHORIZER_UNAUTHENTICATED_RESPONSE, 'deny', name);
+      assert.equal(vars.POWERTOOLS_METRICS_DISABLED, 'false', name);
+      for (const variable of ['COGNITO_ISSUER', 'COGNITO_ENDPOINT', 'DYNAMODB_ENDPOINT']) assert.equal(vars[variable], '', `${name} ${variable}`);
+    }
+  });
+
+  it('takes the LOCAL_* values on stage local, the stage the local stack runs, and marks it as such', () => {
+    const vars = local.resources.AuthorizerLambdaFunction!.Properties.Environment.Variables;
+    assert.deepEqual(
+      {
+        GATEWAY_LOCAL_STACK: vars.GATEWAY_LOCAL_STACK,
+        COGNITO_USER_POOL_ID: vars.COGNITO_USER_POOL_ID,
+        COGNITO_CLIENT_ID: vars.COGNITO_CLIENT_ID,
+        MACHINE_CLIENTS: vars.MACHINE_CLIENTS,
+        COGNITO_ISSUER: vars.COGNITO_ISSUER,
+        COGNITO_ENDPOINT: vars.COGNITO_ENDPOINT,
+        DYNAMODB_ENDPOINT: vars.DYNAMODB_ENDPOINT,
+        AUTHORIZER_UNAUTHENTICATED_RESPONSE: vars.AUTHORIZER_UNAUTHENTICATED_RESPONSE,
+        POWERTOOLS_METRICS_DISABLED: vars.POWERTOOLS_METRICS_DISABLED,
+        API_KEY_MAC_KEYS: vars.API_KEY_MAC_KEYS,
+      },
+      {
+        GATEWAY_LOCAL_STACK: 'true',
+        ...Object.fromEntries(Object.entries(LOCAL_VALUES).map(([name, value]) => [name.replace(/^LOCAL_/, '').replace(/^METRICS_DISABLED$/, 'POWERTOOLS_METRICS_DISABLED'), value])),
+      },
+    );
+  });
+
+  it('limits each write to the access table to the record kinds its function owns (dynamodb:LeadingKeys)', () => {
+    const WRITES = new Set(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']);
+    const onAccessTable = (statement: { Resource: unknown }) =>
+      [statement.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify({ 'Fn::GetAtt': ['AccessTable', 'Arn'] }));
+    const owned: Record<string, string[]> = {};
+    for (const [name, fn] of ofType('AWS::Lambda::Function', prod.resources)) {
+      const functionName = name.replace(/LambdaFunction$/, '').replace(/^./, (c) => c.toLowerCase());
+      const role = prod.resources[fn.Properties.Role['Fn::GetAtt'][0]]!;
+      for (const { PolicyDocument } of role.Properties.Policies ?? []) {
+        for (const statement of PolicyDocument.Statement) {
+          const actions: string[] = [statement.Action].flat();
+          if (!onAccessTable(statement) || !actions.some((a) => WRITES.has(a))) continue;
+          assert.ok(actions.every((a) => WRITES.has(a)), `${functionName}: reads share a statement with writes (${actions.join(', ')})`);
+          const patterns: string[] = statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? [];
+          assert.deepEqual(Object.keys(statement.Condition ?? {}), ['ForAllValues:StringLike'], `${functionName}: writes without a LeadingKeys condition`);
+          assert.ok(patterns.length > 0, `${functionName}: writes without a LeadingKeys condition`);
+          for (const pattern of patterns) assert.match(pattern, /^[a-z]+#\*$/, `${functionName}: ${pattern} is not a record kind`);
+          owned[functionName] = [...(owned[functionName] ?? []), ...patterns.map((p) => p.slice(0, -1))].sort();
+        }
+      }
+    }
+    assert.deepEqual(owned, {
+      auth: ['refresh#', 'session#', 'user#'],
+      keys: ['apikey#', 'user#'],
+      users: ['user#'],
+      cognitoTrigger: ['user#', 'username#'],
+      cognitoSync: ['user#'],
+    });
+  });
+
+  it('retains the user pool and the tables on prod (stack deleted or resource replaced), deletes them elsewhere', () => {
+    const data = (from: Resources) => [...ofType('AWS::Cognito::UserPool', from), ...ofType('AWS::DynamoDB::Table', from)];
+    assert.equal(data(prod.resources).length, 5);
+    for (const [name, r] of data(prod.resources)) {
+      assert.deepEqual([r.DeletionPolicy, r.UpdateReplacePolicy], ['Retain', 'Retain'], `prod ${name}`);
+    }
+    for (const [name, r] of data(resources)) {
+      assert.deepEqual([r.DeletionPolicy, r.UpdateReplacePolicy], ['Delete', 'Delete'], `dev ${name}`);
+    }
+  });
+
+  it('lets machine clients sign in no user: the refresh flow Cognito requires and nothing else', () => {
+    const machines = ofType('AWS::Cognito::UserPoolClient', prod.resources).filter(([, r]) => r.Properties.AllowedOAuthFlows?.includes('client_credentials'));
+    assert.equal(machines.length, MACHINE_CLIENTS.length);
+    for (const [name, client] of machines) assert.deepEqual(client.Properties.ExplicitAuthFlows, ['ALLOW_REFRESH_TOKEN_AUTH'], name);
+  });
+
+  it('throttles the HTTP API stage, the /auth routes tighter, and reserves no authorizer concurrency unless asked', () => {
+    const stage = prod.resources.HttpApiStage!;
+    assert.equal(stage.Type, 'AWS::ApiGatewayV2::Stage');
+    const { ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst } = stage.Properties.DefaultRouteSettings;
+    assert.ok(typeof rate === 'number' && rate > 0 && typeof burst === 'number' && burst >= rate, `default limits ${rate}/${burst}`);
+    const routes = Object.fromEntries(ofType('AWS::ApiGatewayV2::Route', prod.resources).map(([name, r]) => [r.Properties.RouteKey, name]));
+    const settings = stage.Properties.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+    assert.deepEqual(Object.keys(settings).sort(), ['POST /auth/login', 'POST /auth/logout', 'POST /auth/refresh']);
+    for (const [routeKey, limits] of Object.entries(settings)) {
+      assert.ok(limits.ThrottlingRateLimit > 0 && limits.ThrottlingRateLimit < rate, `${routeKey} rate`);
+      assert.ok(limits.ThrottlingBurstLimit > 0 && limits.ThrottlingBurstLimit < burst, `${routeKey} burst`);
+      // API Gateway refuses settings for a route it has not created yet.
+      assert.ok(routes[routeKey] && [stage.DependsOn].flat().includes(routes[routeKey]), `the stage must wait for ${routeKey}`);
+    }
+    assert.equal(prod.resources.AuthorizerLambdaFunction!.Properties.ReservedConcurrentExecutions, undefined);
+  });
+
+  it("logs each request: request id, route, status, and the authorizer's and the integration's errors", () => {
+    const { AccessLogSettings: logs } = prod.resources.HttpApiStage!.Properties;
+    assert.deepEqual(logs.DestinationArn, { 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+    assert.ok(prod.resources.HttpApiLogGroup!.Properties.RetentionInDays > 0);
+    const fields = Object.values(JSON.parse(logs.Format) as Record<string, string>);
+    for (const variable of ['$context.requestId', '$context.routeKey', '$context.status', '$context.authorizer.error', '$context.integrationErrorMessage']) {
+      assert.ok(fields.includes(variable), `access log lacks ${variable}`);
+    }
+  });
+
+  it('leaves the esbuild metafiles out of every function zip', () => {
+    const zips = readdirSync(prod.dir).filter((f) => f.endsWith('.zip'));
+    assert.equal(zips.length, ofType('AWS::Lambda::Function', prod.resources).length);
+    for (const zip of zips) {
+      const entries = zipEntries(path.join(prod.dir, zip));
+      assert.ok(entries.some((e) => e.endsWith('handler.js')), `${zip}: ${entries.join(', ')}`);
+      assert.deepEqual(entries.filter((e) => /meta[^/]*\.json$/.test(e)), [], zip);
+    }
+  });
+
+  const cfnLint = (() => {
+    try {
+      execFileSync('cfn-lint', ['--version'], { stdio: 'pipe' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  it('passes cfn-lint on prod (W3005, the DependsOn serverless generates, aside)', { skip: !cfnLint && 'cfn-lint is not installed' }, () => {
+    const file = path.join(prod.dir, 'cloudformation-template-update-stack.json');
+    try {
+      execFileSync('cfn-lint', ['--ignore-checks', 'W3005', '--', file], { stdio: 'pipe' });
+    } catch (error) {
+      assert.fail(String((error as { stdout?: Buffer }).stdout ?? error));
     }
   });
 });
