@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROLES, ROUTE_POLICY, SCOPES } from '../../lib/route-policy';
+import { SYNCED_EVENTS } from '../../functions/cognito-events/service';
 import { MACHINE_CLIENTS, RESOURCE_SERVER_ID, tableNames } from '../../scripts/local/settings';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -200,12 +201,45 @@ describe('generated CloudFormation template', () => {
   it('points the functions at the stack\'s own pool and tables, and denies unauthenticated callers on AWS', () => {
     for (const [name, fn] of ofType('AWS::Lambda::Function')) {
       const vars = fn.Properties.Environment.Variables;
-      assert.deepEqual(vars.COGNITO_USER_POOL_ID, { Ref: 'UserPool' }, name);
-      assert.deepEqual(vars.COGNITO_CLIENT_ID, { Ref: 'UserPoolClient' }, name);
+      // The pool names its trigger, so the trigger cannot name the pool (a circular reference):
+      // it learns the pool from its event.
+      const pool = name === 'CognitoTriggerLambdaFunction' ? ['', '', ''] : [{ Ref: 'UserPool' }, { Ref: 'UserPoolClient' }, undefined];
+      assert.deepEqual(vars.COGNITO_USER_POOL_ID, pool[0], name);
+      assert.deepEqual(vars.COGNITO_CLIENT_ID, pool[1], name);
+      if (pool[2] !== undefined) assert.equal(vars.MACHINE_CLIENTS, pool[2], name);
       assert.equal(vars.COGNITO_ENDPOINT, '', name);
       assert.equal(vars.DYNAMODB_ENDPOINT, '', name);
       assert.equal(vars.AUTHORIZER_UNAUTHENTICATED_RESPONSE, 'deny', name);
     }
+  });
+
+  it('gives the API key MAC key ring only to the functions that check or mint keys', () => {
+    const holders = ofType('AWS::Lambda::Function')
+      .filter(([, fn]) => fn.Properties.Environment.Variables.API_KEY_MAC_KEYS !== undefined)
+      .map(([name]) => name);
+    assert.deepEqual(holders.sort(), ['AuthorizerLambdaFunction', 'KeysLambdaFunction']);
+  });
+
+  it('wires the pre-token-generation trigger to the user pool, invocable by Cognito for this pool only', () => {
+    const pool = resources.UserPool!.Properties;
+    assert.deepEqual(pool.LambdaConfig.PreTokenGenerationConfig, {
+      LambdaArn: { 'Fn::GetAtt': ['CognitoTriggerLambdaFunction', 'Arn'] },
+      LambdaVersion: 'V1_0',
+    });
+    const permission = resources.CognitoTriggerInvokePermission!.Properties;
+    assert.equal(permission.Principal, 'cognito-idp.amazonaws.com');
+    assert.deepEqual(permission.SourceArn, { 'Fn::GetAtt': ['UserPool', 'Arn'] });
+  });
+
+  it("syncs Cognito's management calls for this pool through an EventBridge rule on CloudTrail events", () => {
+    const rules = ofType('AWS::Events::Rule').map(([, r]) => r.Properties);
+    assert.equal(rules.length, 1);
+    const pattern = rules[0]!.EventPattern;
+    assert.deepEqual(pattern.source, ['aws.cognito-idp']);
+    assert.deepEqual(pattern['detail-type'], ['AWS API Call via CloudTrail']);
+    assert.deepEqual([...pattern.detail.eventName].sort(), [...SYNCED_EVENTS].sort());
+    assert.deepEqual(pattern.detail.requestParameters.userPoolId, [{ Ref: 'UserPool' }]);
+    assert.deepEqual(rules[0]!.Targets[0].Arn, { 'Fn::GetAtt': ['CognitoSyncLambdaFunction', 'Arn'] });
   });
 
   it('injects every LOCAL_* variable serverless.yml reads into the packaging below', () => {
