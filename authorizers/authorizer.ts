@@ -18,12 +18,12 @@
  */
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { apiKeyRefusal, revocationReason, type ApiKeyRefusal, type RevocationReason, type SnapshotReader } from '../lib/access-records';
-import { createApiKeyRing, type ParsedApiKey } from '../lib/api-keys';
-import type { AccessTokenVerifier, TokenFailureReason } from '../lib/jwt';
-import { gatewayScopes, verificationFailureReason } from '../lib/jwt';
-import { decideAccess, isRole, ruleFor, type AccessDecision } from '../lib/route-policy';
-import { OFFLINE_OVERRIDE_HEADER, toAuthorizerContext, type RoleContext } from '../lib/role-context';
+import { apiKeyRefusal, revocationReason, type ApiKeyRefusal, type RevocationReason, type SnapshotReader } from '../lib/access/records';
+import { createApiKeyRing, type ParsedApiKey } from '../lib/access/api-keys';
+import type { AccessTokenVerifier, TokenFailureReason } from './adapters/jwt-verifier';
+import { gatewayScopes, verificationFailureReason } from './adapters/jwt-verifier';
+import { decideAccess, isRole, ruleFor, type AccessDecision } from '../lib/policy/route-policy';
+import { OFFLINE_OVERRIDE_HEADER, toAuthorizerContext, type RoleContext } from '../lib/policy/role-context';
 import type { AuthorizerConfig } from '../lib/config';
 import type { EmbeddedMetrics } from '../lib/observability';
 import { extractBearerToken, headerValues, type BearerFailure } from './bearer';

@@ -6,7 +6,7 @@
  * Header names are matched case-insensitively: serverless-offline keeps the client's casing
  * (`Authorization`), API Gateway lowercases them.
  */
-import { looksLikeApiKey, type ApiKeyRing, type ParsedApiKey } from '../lib/api-keys';
+import { looksLikeApiKey, type ApiKeyRing, type ParsedApiKey } from '../lib/access/api-keys';
 
 export type BearerFailure = 'missing_token' | 'malformed_authorization' | 'malformed_api_key';
 

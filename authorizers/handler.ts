@@ -1,18 +1,18 @@
 /**
  * The deployed authorizer: configuration read and clients built once per container, the key
  * set loaded at cold start (as aws-jwt-verify's own sample authorizer does), verified tokens
- * remembered (lib/verification-cache.ts), the access records read per decision or cached for
+ * remembered (authorizers/adapters/verification-cache.ts), the access records read per decision or cached for
  * REVOCATION_CACHE_SECONDS. No middy and no Powertools Metrics in this bundle (60 KB budget):
  * Powertools Logger gets the Lambda context through `withLogContext`, and the decision's
  * metrics ride on its log line (`createEmbeddedMetrics`, CloudWatch EMF).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { withSnapshotCache, type SnapshotReader } from '../lib/access-records';
+import { withSnapshotCache, type SnapshotReader } from '../lib/access/records';
 import { authorizerConfig, dataConfig, identityConfig, verificationCacheConfig, type AuthorizerConfig, type VerificationCacheConfig } from '../lib/config';
-import { createBatchGetReader, createLiteSnapshotReader } from '../lib/dynamodb-lite';
-import { createAccessTokenVerifier, type AccessTokenVerifier } from '../lib/jwt';
+import { createBatchGetReader, createLiteSnapshotReader } from './adapters/dynamodb-lite';
+import { createAccessTokenVerifier, type AccessTokenVerifier } from './adapters/jwt-verifier';
 import { createEmbeddedMetrics, createLogger, withLogContext, type EmbeddedMetrics } from '../lib/observability';
-import { withVerificationCache } from '../lib/verification-cache';
+import { withVerificationCache } from './adapters/verification-cache';
 import { createAuthorizer } from './authorizer';
 
 export interface AuthorizerParts {

@@ -13,7 +13,7 @@
  *                         the others, its audit line with its metrics (EMF) really formatted and
  *                         written, one write per decision, to /dev/null
  *   access_store_read     the access-record read alone (one BatchGetItem of two keys)
- *   ajv_verify            aws-jwt-verify's JwtVerifier.verify alone, key set cached (lib/jwt.ts)
+ *   ajv_verify            aws-jwt-verify's JwtVerifier.verify alone, key set cached (authorizers/adapters/jwt-verifier.ts)
  *   jsonwebtoken          the common template: jwks-rsa getSigningKey(kid) + jsonwebtoken.verify
  *   raw_verify            node:crypto RSA-SHA256 verify of the token's signature: the floor
  *
@@ -34,8 +34,8 @@ import { tableNames, LOCAL_STAGE, REGION } from '../scripts/local/settings';
 import type { LocalStack } from '../scripts/local/stack';
 // Types only: the modules themselves load after the environment is in place (benchAuthorizer).
 import type { extractBearerToken as ExtractBearerToken } from '../authorizers/bearer';
-import type { SnapshotReader } from '../lib/access-records';
-import type { AccessTokenVerifier } from '../lib/jwt';
+import type { SnapshotReader } from '../lib/access/records';
+import type { AccessTokenVerifier } from '../authorizers/adapters/jwt-verifier';
 import type { EmbeddedMetrics, withLogContext as WithLogContext } from '../lib/observability';
 import { interleave, measureOps, round, withTimeout, type InterleavedResult, type Variant } from './measure';
 
@@ -244,13 +244,13 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
   // Loaded only now, after the environment is in place.
   const { handler, wireAuthorizer } = await import('../authorizers/handler');
   const { extractBearerToken } = await import('../authorizers/bearer');
-  const { createAccessTokenVerifier } = await import('../lib/jwt');
+  const { createAccessTokenVerifier } = await import('../authorizers/adapters/jwt-verifier');
   const { authorizerConfig, dataConfig, identityConfig, verificationCacheConfig } = await import('../lib/config');
   const { createDocumentClient } = await import('../lib/aws');
-  const { createDynamoAccessStore, withSnapshotCache } = await import('../lib/access-store');
-  const { createBatchGetReader, createLiteSnapshotReader } = await import('../lib/dynamodb-lite');
+  const { createDynamoAccessStore, withSnapshotCache } = await import('../lib/access/store');
+  const { createBatchGetReader, createLiteSnapshotReader } = await import('../authorizers/adapters/dynamodb-lite');
   const { createEmbeddedMetrics, createLogger, withLogContext } = await import('../lib/observability');
-  const { withVerificationCache } = await import('../lib/verification-cache');
+  const { withVerificationCache } = await import('../authorizers/adapters/verification-cache');
 
   const event = authorizerEvent(token);
   const context = lambdaContext();

@@ -9,7 +9,7 @@
  * Logout is left out (it would end the sessions the load uses). User administration is
  * called on a user that does not exist, so an admin gets 404 and nothing changes.
  */
-import { decideAccess, ROUTE_POLICY, type Principal } from '../lib/route-policy';
+import { decideAccess, ROUTE_POLICY, type Principal } from '../lib/policy/route-policy';
 
 export interface Caller {
   name: string;

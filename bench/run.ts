@@ -23,7 +23,7 @@ import { benchE2E, failures, type E2EResult } from './e2e';
 import { mixedLoad, type Caller, type MixedResult } from './mixed';
 import { bundleAll, coldStart, killColdStarts, packagesBySize, type BundleInfo, type ColdStartResult } from './coldstart';
 import { round } from './measure';
-import { grantableScopes, type Scope } from '../lib/route-policy';
+import { grantableScopes, type Scope } from '../lib/policy/route-policy';
 
 const ROOT = path.resolve(__dirname, '..');
 

@@ -8,10 +8,9 @@
  * Values come from the `env` argument (tests pass their own) or `process.env`; an unset or
  * empty variable takes the documented default.
  */
-import { API_KEY_VERSION, MIN_MAC_KEY_BYTES, type ApiKeyMacKey } from './api-keys';
+import { API_KEY_VERSION, MIN_MAC_KEY_BYTES, type ApiKeyMacKey } from './access/api-keys';
 import { ConfigurationError } from './errors';
-import { isRole, type Role } from './route-policy';
-import { VERIFICATION_CACHE_DEFAULTS } from './verification-cache';
+import { isRole, type Role } from './policy/route-policy';
 
 type Env = Record<string, string | undefined>;
 
@@ -89,7 +88,7 @@ export interface IdentityConfig {
   /** Upper bound for fetching the key set, in ms. */
   jwksTimeoutMs: number;
   /**
-   * Key set refresh bounds (`lib/jwks-cache.ts`). Each is present only when its variable is set;
+   * Key set refresh bounds (`authorizers/adapters/jwks-cache.ts`). Each is present only when its variable is set;
    * unset, that module's default applies (in parentheses).
    * - `JWKS_MIN_REFETCH_MS` (5000; 1000..300000): a token with a `kid` the set lacks refetches
    *   it unless a fetch started this recently. A key Cognito rotated in is accepted within this,
@@ -235,7 +234,7 @@ export const sessionConfig = (env: Env = process.env): SessionConfig => ({
 
 export interface ApiKeyConfig {
   /**
-   * The MAC key ring of personal API keys (`lib/api-keys.ts`), in order: the first mints new
+   * The MAC key ring of personal API keys (`lib/access/api-keys.ts`), in order: the first mints new
    * keys, every one verifies. Removing a version refuses every key minted under it.
    */
   macKeys: ApiKeyMacKey[];
@@ -313,9 +312,12 @@ export const authorizerConfig = (env: Env = process.env): AuthorizerConfig => {
   };
 };
 
+/** The authorizer's verified-token cache (authorizers/adapters/verification-cache.ts) by default. */
+export const VERIFICATION_CACHE_DEFAULTS = { maxEntries: 10_000, maxTokenChars: 16 * 1024 * 1024, maxAgeSeconds: 300 } as const;
+
 export interface VerificationCacheConfig {
   /**
-   * Most verified tokens a warm authorizer remembers (`lib/verification-cache.ts`); 0 = check
+   * Most verified tokens a warm authorizer remembers (`authorizers/adapters/verification-cache.ts`); 0 = check
    * every token's signature on every request. Revocation and the route policy are not cached
    * there: see that module.
    */

@@ -4,7 +4,7 @@
  * written for people. The `cause` stays on the server side (logs only).
  *
  * Anything thrown that is *not* a GatewayError is a bug and becomes a plain 500 with no
- * detail (see `lib/http.ts`).
+ * detail (see `lib/http/service.ts`).
  */
 export abstract class GatewayError extends Error {
   abstract readonly statusCode: number;

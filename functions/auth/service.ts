@@ -9,15 +9,15 @@
 import { z } from 'zod';
 import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { createHttpService, protectedRoute, publicRoute } from '../../lib/http';
+import { createHttpService, protectedRoute, publicRoute } from '../../lib/http/service';
 import { createLogger } from '../../lib/observability';
 import { BadRequestError } from '../../lib/errors';
-import { loginCutOff, revocationReason, SessionRevokedError, type AccessStore } from '../../lib/access-store';
-import { invalidCredentials, invalidRefreshToken, type IdentityProvider, type IssuedTokens } from '../../lib/identity-provider';
+import { loginCutOff, revocationReason, SessionRevokedError, type AccessStore } from '../../lib/access/store';
+import { invalidCredentials, invalidRefreshToken, type IdentityProvider, type IssuedTokens } from '../../lib/identity/cognito';
 import type { SessionConfig } from '../../lib/config';
-import { requireUserContext } from '../../lib/role-context';
-import { signOutEverywhereInCognito } from '../../lib/global-sign-out';
-import { isRole, type Role } from '../../lib/route-policy';
+import { requireUserContext } from '../../lib/policy/role-context';
+import { signOutEverywhereInCognito } from '../../lib/identity/global-sign-out';
+import { isRole, type Role } from '../../lib/policy/route-policy';
 
 const loginBody = z.strictObject({
   username: z.string().trim().min(1).max(128),

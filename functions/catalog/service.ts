@@ -4,10 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { createHttpService, protectedRoute, publicRoute } from '../../lib/http';
+import { createHttpService, protectedRoute, publicRoute } from '../../lib/http/service';
 import { createLogger } from '../../lib/observability';
 import { NotFoundError } from '../../lib/errors';
-import { decodePageToken, encodePageToken, limitSchema, pathId } from '../../lib/validation';
+import { decodePageToken, encodePageToken, limitSchema, pathId } from '../../lib/http/validation';
 import type { Product, ProductStore } from './store';
 
 const listQuery = z.object({

@@ -8,9 +8,9 @@ import type { EventBridgeEvent, PreTokenGenerationTriggerEvent } from 'aws-lambd
 import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { createCognitoClient, createDocumentClient } from '../../lib/aws';
 import { cognitoApiConfig, dataConfig } from '../../lib/config';
-import { createDynamoAccessStore } from '../../lib/access-store';
+import { createDynamoAccessStore } from '../../lib/access/store';
 import { awsErrorName } from '../../lib/errors';
-import { listRoles } from '../../lib/identity-provider';
+import { listRoles } from '../../lib/identity/cognito';
 import { createLogger } from '../../lib/observability';
 import { createCognitoEvents, type CloudTrailDetail } from './service';
 

@@ -12,15 +12,15 @@
  *   `AdminRemoveUserFromGroup`, `AdminDeleteUser`, `AdminUserGlobalSignOut`), written to the
  *   same records the gateway's own routes write, dated by when Cognito made the change.
  *
- * Every write is monotonic or versioned (lib/access-store.ts), so events that arrive late, twice
+ * Every write is monotonic or versioned (lib/access/store.ts), so events that arrive late, twice
  * or out of order, and the gateway's own changes echoed back by CloudTrail, change nothing that
  * a later event decided.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { EventBridgeEvent, PreTokenGenerationTriggerEvent } from 'aws-lambda';
-import type { AccessStore } from '../../lib/access-store';
-import { TRIGGER_REFUSAL } from '../../lib/identity-provider';
-import { isRole, type Role } from '../../lib/route-policy';
+import type { AccessStore } from '../../lib/access/store';
+import { TRIGGER_REFUSAL } from '../../lib/identity/cognito';
+import { isRole, type Role } from '../../lib/policy/route-policy';
 
 /** How long after a role change the trigger leaves the recorded roles to the change's own writes. */
 export const ROLE_CHANGE_SETTLE_SECONDS = 5;

@@ -1,5 +1,5 @@
 /** `GET /health`: liveness of the gateway itself. Public, cheap, touches no dependency. */
-import { createHttpService, publicRoute } from '../../lib/http';
+import { createHttpService, publicRoute } from '../../lib/http/service';
 import { createLogger } from '../../lib/observability';
 
 export const handler = createHttpService('health', createLogger('health'), {

@@ -5,10 +5,10 @@
  * whether the branch even exists.
  */
 import { z } from 'zod';
-import { createHttpService, protectedRoute } from '../../lib/http';
+import { createHttpService, protectedRoute } from '../../lib/http/service';
 import { createLogger } from '../../lib/observability';
 import { NotFoundError } from '../../lib/errors';
-import { pathId } from '../../lib/validation';
+import { pathId } from '../../lib/http/validation';
 import type { InventoryStore } from './store';
 
 export const MAX_QUANTITY = 1_000_000_000;

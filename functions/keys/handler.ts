@@ -1,8 +1,8 @@
 /** Wiring of the keys service: configuration and clients, built once per container. */
 import { createDocumentClient } from '../../lib/aws';
 import { apiKeyConfig, dataConfig } from '../../lib/config';
-import { createApiKeyRing } from '../../lib/api-keys';
-import { createDynamoAccessStore } from '../../lib/access-store';
+import { createApiKeyRing } from '../../lib/access/api-keys';
+import { createDynamoAccessStore } from '../../lib/access/store';
 import { createKeysService } from './service';
 
 const data = dataConfig();

@@ -6,13 +6,13 @@
  */
 import { z } from 'zod';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { createHttpService, protectedRoute } from '../../lib/http';
+import { createHttpService, protectedRoute } from '../../lib/http/service';
 import { createLogger } from '../../lib/observability';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors';
-import { API_KEY_ID, type ApiKeyRing } from '../../lib/api-keys';
-import { grantableScopes, SCOPES } from '../../lib/route-policy';
-import { requireUserContext } from '../../lib/role-context';
-import { TooManyApiKeysError, type AccessStore, type ApiKeyRecord } from '../../lib/access-store';
+import { API_KEY_ID, type ApiKeyRing } from '../../lib/access/api-keys';
+import { grantableScopes, SCOPES } from '../../lib/policy/route-policy';
+import { requireUserContext } from '../../lib/policy/role-context';
+import { TooManyApiKeysError, type AccessStore, type ApiKeyRecord } from '../../lib/access/store';
 
 /** Live keys one user may hold at a time. */
 export const MAX_LIVE_KEYS = 20;

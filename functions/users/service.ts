@@ -5,15 +5,15 @@
  */
 import { z } from 'zod';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { createHttpService, protectedRoute } from '../../lib/http';
+import { createHttpService, protectedRoute } from '../../lib/http/service';
 import { createLogger } from '../../lib/observability';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '../../lib/errors';
-import { ROLES } from '../../lib/route-policy';
-import type { RoleContext } from '../../lib/role-context';
-import { limitSchema } from '../../lib/validation';
-import type { AccessStore } from '../../lib/access-store';
-import { signOutEverywhereInCognito } from '../../lib/global-sign-out';
-import type { DirectoryUser, IdentityProvider } from '../../lib/identity-provider';
+import { ROLES } from '../../lib/policy/route-policy';
+import type { RoleContext } from '../../lib/policy/role-context';
+import { limitSchema } from '../../lib/http/validation';
+import type { AccessStore } from '../../lib/access/store';
+import { signOutEverywhereInCognito } from '../../lib/identity/global-sign-out';
+import type { DirectoryUser, IdentityProvider } from '../../lib/identity/cognito';
 
 const listQuery = z.object({
   limit: limitSchema(60, 20),

@@ -21,8 +21,8 @@ import {
 import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { awsErrorName } from '../../lib/errors';
-import { ROLES } from '../../lib/route-policy';
-import { createDynamoAccessStore } from '../../lib/access-store';
+import { ROLES } from '../../lib/policy/route-policy';
+import { createDynamoAccessStore } from '../../lib/access/store';
 import { MACHINE_CLIENTS, REGION, RESOURCE_SERVER_ID, SEED_BRANCHES, SEED_PRODUCTS, SERVICE, tableNames, type SeedMachineClient, type SeedUser } from './settings';
 
 export interface ProvisionedMachineClient extends SeedMachineClient {

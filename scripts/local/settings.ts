@@ -4,7 +4,7 @@
  * own free ports and a temporary state folder).
  */
 import path from 'node:path';
-import type { Role, Scope } from '../../lib/route-policy';
+import type { Role, Scope } from '../../lib/policy/route-policy';
 
 export const SERVICE = 'serverless-api-gateway';
 export const LOCAL_STAGE = 'local';

@@ -4,7 +4,7 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ROUTE_POLICY } from '../../lib/route-policy';
+import { ROUTE_POLICY } from '../../lib/policy/route-policy';
 import { assertNoInternals, call, login, type Session } from '../support/client';
 
 type Caller = 'anonymous' | 'customer' | 'manager' | 'admin';

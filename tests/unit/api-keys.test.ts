@@ -1,11 +1,11 @@
-/** The API key format, its MAC and key ring, and the secret check (lib/api-keys.ts). */
+/** The API key format, its MAC and key ring, and the secret check (lib/access/api-keys.ts). */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto, { createHmac, randomBytes } from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { crc32 } from 'node:zlib';
-import { API_KEY_ID, createApiKeyRing, hashSecret, looksLikeApiKey, secretMatches } from '../../lib/api-keys';
-import { toApiKey } from '../../lib/access-records';
+import { API_KEY_ID, createApiKeyRing, hashSecret, looksLikeApiKey, secretMatches } from '../../lib/access/api-keys';
+import { toApiKey } from '../../lib/access/records';
 import { TEST_MAC_KEYS, testKeyRing } from './fixtures';
 
 const KEY_FORMAT = /^gwk_([0-9a-f]{20})_([A-Za-z0-9_-]{43})_(v[12])([A-Za-z0-9_-]{24})$/;

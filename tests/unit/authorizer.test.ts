@@ -12,10 +12,10 @@ import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { JwtExpiredError, JwtInvalidSignatureError } from 'aws-jwt-verify/error';
 import { OFFLINE_OVERRIDE_HEADER, createAuthorizer, type AuthorizerResult } from '../../authorizers/authorizer';
-import type { AccessSnapshot, ApiKeyRecord, ApiKeySnapshot, SnapshotReader, UserRecord } from '../../lib/access-store';
-import { createApiKeyRing } from '../../lib/api-keys';
+import type { AccessSnapshot, ApiKeyRecord, ApiKeySnapshot, SnapshotReader, UserRecord } from '../../lib/access/store';
+import { createApiKeyRing } from '../../lib/access/api-keys';
 import type { AuthorizerConfig } from '../../lib/config';
-import type { AccessTokenClaims, AccessTokenVerifier, MachineTokenClaims, VerifiedToken } from '../../lib/jwt';
+import type { AccessTokenClaims, AccessTokenVerifier, MachineTokenClaims, VerifiedToken } from '../../authorizers/adapters/jwt-verifier';
 import { createEmbeddedMetrics, type EmbeddedMetrics } from '../../lib/observability';
 import { TEST_MAC_KEYS, printedBy, recordingLogger, testKeyRing, type LogLine } from './fixtures';
 

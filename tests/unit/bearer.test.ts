@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_AUTHORIZATION_LENGTH, extractBearerToken, headerValues } from '../../authorizers/bearer';
-import { createApiKeyRing } from '../../lib/api-keys';
+import { createApiKeyRing } from '../../lib/access/api-keys';
 import { TEST_MAC_KEYS, testKeyRing } from './fixtures';
 
 /** JWT-shaped (three base64url parts); the content does not matter here. */

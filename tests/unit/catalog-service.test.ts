@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { createCatalogService } from '../../functions/catalog/service';
 import type { Product, ProductStore } from '../../functions/catalog/store';
 import { ConflictError } from '../../lib/errors';
-import { encodePageToken } from '../../lib/validation';
+import { encodePageToken } from '../../lib/http/validation';
 import { ADMIN, CUSTOMER, MANAGER_OF_1, bodyOf, httpEvent, lambdaContext, recordingLogger } from './fixtures';
-import type { RoleContext } from '../../lib/role-context';
+import type { RoleContext } from '../../lib/policy/role-context';
 
 const BEANS: Product = {
   productId: 'espresso-beans',

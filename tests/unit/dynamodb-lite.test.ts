@@ -9,7 +9,7 @@ import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { createBatchGetReader, credentialsFromEnv, signV4, unmarshallItem, type Credentials } from '../../lib/dynamodb-lite';
+import { createBatchGetReader, credentialsFromEnv, signV4, unmarshallItem, type Credentials } from '../../authorizers/adapters/dynamodb-lite';
 
 /** node:crypto behind the SDK signer's hash interface. */
 class NodeSha256 {

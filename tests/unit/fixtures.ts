@@ -6,9 +6,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { createApiKeyRing, type ApiKeyMacKey, type ApiKeyRing } from '../../lib/api-keys';
+import { createApiKeyRing, type ApiKeyMacKey, type ApiKeyRing } from '../../lib/access/api-keys';
 import { createLogger } from '../../lib/observability';
-import type { RoleContext } from '../../lib/role-context';
+import type { RoleContext } from '../../lib/policy/role-context';
 
 /** A Lambda context with just what middy and Powertools read (no timers: no getRemainingTimeInMillis). */
 export const lambdaContext = {
@@ -122,7 +122,7 @@ export const printedBy = async (run: () => Promise<unknown>): Promise<string[]> 
 };
 
 /**
- * A fixed API-key MAC ring for tests (`API_KEY_MAC_KEYS`, lib/api-keys.ts): `v2` current, `v1`
+ * A fixed API-key MAC ring for tests (`API_KEY_MAC_KEYS`, lib/access/api-keys.ts): `v2` current, `v1`
  * still verifying. Secrets are 32 fixed bytes each, so failures reproduce.
  */
 export const TEST_MAC_KEYS: ApiKeyMacKey[] = [

@@ -8,8 +8,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { ForbiddenError, NotFoundError } from '../../lib/errors';
-import { MAX_BODY_BYTES, createHttpService, isDependencyUnavailable, protectedRoute, publicRoute, toErrorResponse } from '../../lib/http';
-import { limitSchema } from '../../lib/validation';
+import { MAX_BODY_BYTES, createHttpService, isDependencyUnavailable, protectedRoute, publicRoute, toErrorResponse } from '../../lib/http/service';
+import { limitSchema } from '../../lib/http/validation';
 import { ADMIN, CUSTOMER, bodyOf, httpEvent, lambdaContext, recordingLogger, roleContext } from './fixtures';
 
 const SECRET = 'postgres://admin:hunter2@db.internal:5432';

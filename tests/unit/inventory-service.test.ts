@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { MAX_QUANTITY, createInventoryService } from '../../functions/inventory/service';
 import type { InventoryStore, StockLevel } from '../../functions/inventory/store';
 import { ADMIN, CUSTOMER, MANAGER_OF_1, bodyOf, httpEvent, lambdaContext, recordingLogger, roleContext } from './fixtures';
-import type { RoleContext } from '../../lib/role-context';
+import type { RoleContext } from '../../lib/policy/role-context';
 
 const UPDATED_AT = '2030-01-01T00:00:00.000Z';
 const PUT = 'PUT /branches/{branchId}/products/{productId}';

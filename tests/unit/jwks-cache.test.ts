@@ -1,5 +1,5 @@
 /**
- * The key set cache (lib/jwks-cache.ts) inside the real verifier: a key set served by a real HTTP
+ * The key set cache (authorizers/adapters/jwks-cache.ts) inside the real verifier: a key set served by a real HTTP
  * server on 127.0.0.1 (fetched by `TimeoutFetcher`), RSA keys made here, tokens signed here with
  * node:crypto as in jwt.test.ts. Time, for the cache, is a clock the tests move: the defaults
  * (refetch interval 5 s, max age 10 min, staleness limit 1 h) are exercised without waiting.
@@ -11,8 +11,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JwksNotAvailableInCacheError, JwtWithoutValidKidError, KidNotFoundInJwksError } from 'aws-jwt-verify/error';
 import { identityConfig } from '../../lib/config';
-import { createJwksCache } from '../../lib/jwks-cache';
-import { createAccessTokenVerifier, verificationFailureReason, type AccessTokenVerifier, type TokenFailureReason } from '../../lib/jwt';
+import { createJwksCache } from '../../authorizers/adapters/jwks-cache';
+import { createAccessTokenVerifier, verificationFailureReason, type AccessTokenVerifier, type TokenFailureReason } from '../../authorizers/adapters/jwt-verifier';
 
 const ISSUER = 'http://127.0.0.1:9229/local_test';
 const CLIENT_ID = 'client-1';

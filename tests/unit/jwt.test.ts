@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { identityConfig } from '../../lib/config';
-import { createAccessTokenVerifier, gatewayScopes, verificationFailureReason, type AccessTokenVerifier, type TokenFailureReason } from '../../lib/jwt';
+import { createAccessTokenVerifier, gatewayScopes, verificationFailureReason, type AccessTokenVerifier, type TokenFailureReason } from '../../authorizers/adapters/jwt-verifier';
 
 const ISSUER = 'http://127.0.0.1:9229/local_test';
 const JWKS_URI = `${ISSUER}/.well-known/jwks.json`;

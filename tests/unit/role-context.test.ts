@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { UnauthorizedError } from '../../lib/errors';
-import { readRoleContext, toAuthorizerContext } from '../../lib/role-context';
+import { readRoleContext, toAuthorizerContext } from '../../lib/policy/role-context';
 import { MANAGER_OF_1, roleContext } from './fixtures';
 
 const eventWith = (lambda: unknown) => ({ requestContext: { authorizer: { lambda } } });

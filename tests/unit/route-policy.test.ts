@@ -11,7 +11,7 @@ import {
   ruleFor,
   type Principal,
   type RouteRule,
-} from '../../lib/route-policy';
+} from '../../lib/policy/route-policy';
 
 const ANONYMOUS: Principal = { authType: 'user', roles: [], branches: [], scopes: [] };
 const CUSTOMER: Principal = { authType: 'user', roles: ['customer'], branches: [], scopes: [] };

@@ -8,7 +8,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ROLES, ROUTE_POLICY, SCOPES } from '../../lib/route-policy';
+import { ROLES, ROUTE_POLICY, SCOPES } from '../../lib/policy/route-policy';
 import { SYNCED_EVENTS } from '../../functions/cognito-events/service';
 import { MACHINE_CLIENTS, RESOURCE_SERVER_ID, tableNames } from '../../scripts/local/settings';
 

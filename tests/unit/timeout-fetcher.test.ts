@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TimeoutFetcher } from '../../lib/jwt';
+import { TimeoutFetcher } from '../../authorizers/adapters/jwt-verifier';
 
 describe('TimeoutFetcher', () => {
   let server: http.Server;

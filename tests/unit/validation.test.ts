@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BadRequestError } from '../../lib/errors';
-import { decodePageToken, encodePageToken, limitSchema, pathId } from '../../lib/validation';
+import { decodePageToken, encodePageToken, limitSchema, pathId } from '../../lib/http/validation';
 
 const isBadRequest = (code: string) => (error: unknown) => error instanceof BadRequestError && error.code === code;
 

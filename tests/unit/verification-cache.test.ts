@@ -5,8 +5,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { JwtExpiredError, JwtInvalidSignatureError } from 'aws-jwt-verify/error';
-import type { AccessTokenClaims, AccessTokenVerifier, VerifiedToken } from '../../lib/jwt';
-import { withVerificationCache } from '../../lib/verification-cache';
+import type { AccessTokenClaims, AccessTokenVerifier, VerifiedToken } from '../../authorizers/adapters/jwt-verifier';
+import { withVerificationCache } from '../../authorizers/adapters/verification-cache';
 
 const T0 = 1_893_452_400_000; // epoch ms
 const EXP = T0 / 1000 + 3600; // the token expires an hour after T0

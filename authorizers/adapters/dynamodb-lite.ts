@@ -14,8 +14,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { DataConfig } from './config';
-import { SESSION, USER, readApiKey, snapshotFromItems, type Item, type SnapshotReader } from './access-records';
+import type { DataConfig } from '../../lib/config';
+import { SESSION, USER, readApiKey, snapshotFromItems, type Item, type SnapshotReader } from '../../lib/access/records';
 
 export interface Credentials {
   accessKeyId: string;

@@ -29,7 +29,8 @@
  * go first. Only tokens the verifier accepted get in, so callers cannot fill it with their own.
  * No dependencies: this is part of the authorizer's bundle.
  */
-import type { AccessTokenVerifier, VerifiedToken } from './jwt';
+import { VERIFICATION_CACHE_DEFAULTS } from '../../lib/config';
+import type { AccessTokenVerifier, VerifiedToken } from './jwt-verifier';
 
 export interface VerificationCacheOptions {
   /** Most tokens remembered; the least recently used goes first. 0 turns the cache off. Default 10,000. */
@@ -42,7 +43,6 @@ export interface VerificationCacheOptions {
   now?: () => number;
 }
 
-export const VERIFICATION_CACHE_DEFAULTS = { maxEntries: 10_000, maxTokenChars: 16 * 1024 * 1024, maxAgeSeconds: 300 } as const;
 
 const deepFreeze = <T>(value: T): T => {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {

@@ -30,9 +30,9 @@ import {
 } from 'aws-jwt-verify/error';
 import http from 'node:http';
 import https from 'node:https';
-import type { IdentityConfig } from './config';
+import type { IdentityConfig } from '../../lib/config';
 import { createJwksCache } from './jwks-cache';
-import { isScope, type Scope } from './route-policy';
+import { isScope, type Scope } from '../../lib/policy/route-policy';
 
 /** The claims of a Cognito access token the gateway relies on, after verification. */
 export interface AccessTokenClaims {
@@ -181,7 +181,7 @@ export const createAccessTokenVerifier = (
   >,
   props?: { fetcher?: Fetcher; now?: () => number },
 ): AccessTokenVerifier => {
-  // Bounded in time both ways (lib/jwks-cache.ts): a key rotated in is found within the refetch
+  // Bounded in time both ways (authorizers/adapters/jwks-cache.ts): a key rotated in is found within the refetch
   // interval whatever unknown kids arrive meanwhile; a key removed is refused past the max age.
   const seconds = (value: number | undefined) => (value === undefined ? undefined : value * 1000);
   const jwksCache = createJwksCache({

@@ -1,6 +1,6 @@
 /** Shared input schemas: identifiers as the services accept them. */
 import { z } from 'zod';
-import { BadRequestError } from './errors';
+import { BadRequestError } from '../errors';
 
 /** Product and branch identifiers: short, URL-safe, case-sensitive. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

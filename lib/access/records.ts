@@ -1,12 +1,12 @@
 /**
  * The gateway's access records as data: their types, keys and parsing, the revocation rule,
  * and the authorizer's optional snapshot cache. No AWS SDK here: this module is part of the
- * authorizer's bundle. `lib/access-store.ts` reads and writes the records with the SDK;
- * `lib/dynamodb-lite.ts` is the authorizer's own small reader.
+ * authorizer's bundle. `lib/access/store.ts` reads and writes the records with the SDK;
+ * `authorizers/adapters/dynamodb-lite.ts` is the authorizer's own small reader.
  */
 
 import { secretMatches } from './api-keys';
-import { isRole, isScope, type Role, type Scope } from './route-policy';
+import { isRole, isScope, type Role, type Scope } from '../policy/route-policy';
 
 /**
  * The kinds of cut-off a user record keeps. Each is its own high-water mark (epoch seconds)

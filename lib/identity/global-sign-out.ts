@@ -7,9 +7,9 @@
  * is logged as an error with a stable code and a metric (`GlobalSignOutFailed`) to alarm on.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { awsErrorName } from './errors';
-import type { IdentityProvider } from './identity-provider';
-import { createEmbeddedMetrics, type EmbeddedMetrics } from './observability';
+import { awsErrorName } from '../errors';
+import type { IdentityProvider } from './cognito';
+import { createEmbeddedMetrics, type EmbeddedMetrics } from '../observability';
 
 /** Cognito's answers that a later attempt may not get. */
 const TRANSIENT = new Set(['TooManyRequestsException', 'InternalErrorException', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout']);

@@ -19,8 +19,8 @@ import {
   type AuthenticationResultType,
   type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { awsErrorName, ServiceUnavailableError, TooManyRequestsError, UnauthorizedError } from './errors';
-import { isRole, type Role } from './route-policy';
+import { awsErrorName, ServiceUnavailableError, TooManyRequestsError, UnauthorizedError } from '../errors';
+import { isRole, type Role } from '../policy/route-policy';
 
 export interface IssuedTokens {
   accessToken: string;

@@ -6,7 +6,7 @@
  *                     last read from Cognito (`roles`, versioned by `rolesSyncedAt`, ms);
  *                     `disabled` (versioned by `disabledVersion`, ms); and one cut-off per
  *                     kind (`signedOutAt`, `disabledAt`, `rolesChangedAt`, `deletedAt`: epoch
- *                     seconds, each only ever raised; see `lib/access-records.ts`).
+ *                     seconds, each only ever raised; see `lib/access/records.ts`).
  * - `username#<name>` which `sub` a username belongs to, for events that name only the
  *                     username (a user deleted in Cognito can no longer be looked up there).
  * - `session#<sid>`   a session: `revokedAt` once logged out; `parent` / `children` link the
@@ -21,11 +21,11 @@
  * TTL does not run (dynalite), expired records are ignored in code.
  *
  * This module reads and writes them with the AWS SDK for the services. The authorizer reads
- * them with `lib/dynamodb-lite.ts` (one strongly consistent BatchGetItem, so a logout is seen by
- * the very next request); their types and the revocation rule live in `lib/access-records.ts`.
+ * them with `authorizers/adapters/dynamodb-lite.ts` (one strongly consistent BatchGetItem, so a logout is seen by
+ * the very next request); their types and the revocation rule live in `lib/access/records.ts`.
  */
 import { createHash } from 'node:crypto';
-import type { Role } from './route-policy';
+import type { Role } from '../policy/route-policy';
 import {
   BatchGetCommand,
   GetCommand,
@@ -33,7 +33,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { awsErrorName } from './errors';
+import { awsErrorName } from '../errors';
 import {
   APIKEY,
   REFRESH,
@@ -55,9 +55,9 @@ import {
   type UserProfile,
   type CutOffKind,
   type UserRecord,
-} from './access-records';
+} from './records';
 
-export * from './access-records';
+export * from './records';
 
 /** The owner already holds the most live keys allowed. */
 export class TooManyApiKeysError extends Error {

@@ -1,6 +1,6 @@
 /**
  * Personal API keys: their format, the MAC that proves the gateway minted them, and the secret
- * check (their stored record is in `lib/access-records.ts`, with the gateway's other records).
+ * check (their stored record is in `lib/access/records.ts`, with the gateway's other records).
  * Part of the authorizer's bundle, so only `node:crypto`.
  *
  *   gwk_<id: 20 hex>_<secret: 43 base64url>_<version: 1-8 of [a-z0-9]><mac: 24 base64url>

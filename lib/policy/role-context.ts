@@ -5,7 +5,7 @@
  * also fills `authorizer.jwt.claims` with an *unverified* decode of the token: never read it.
  */
 import { AUTH_TYPES, isRole, isScope, type AuthType, type Role, type Scope } from './route-policy';
-import { ForbiddenError, UnauthorizedError } from './errors';
+import { ForbiddenError, UnauthorizedError } from '../errors';
 
 export { AUTH_TYPES, type AuthType };
 

@@ -13,9 +13,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { BadRequestError, ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, UnauthorizedError, awsErrorName } from './errors';
-import { decideAccess, ruleFor, type RouteKey, type ServiceName } from './route-policy';
-import { OFFLINE_OVERRIDE_HEADER, readRoleContext, type RoleContext } from './role-context';
+import { BadRequestError, ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, UnauthorizedError, awsErrorName } from '../errors';
+import { decideAccess, ruleFor, type RouteKey, type ServiceName } from '../policy/route-policy';
+import { OFFLINE_OVERRIDE_HEADER, readRoleContext, type RoleContext } from '../policy/role-context';
 
 /** Bodies larger than this are refused before parsing. */
 export const MAX_BODY_BYTES = 64 * 1024;
