@@ -98,3 +98,33 @@ export const awsErrorName = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && 'name' in error && typeof error.name === 'string'
     ? error.name
     : undefined;
+
+/**
+ * The one list of failures that say "not now" rather than "no": a dependency (DynamoDB, Cognito)
+ * throttling, overloaded, timing out or unreachable. Callers retry them a bounded number of
+ * times; the HTTP adapter answers them with 503 and `retry-after`.
+ */
+export const TRANSIENT_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'TimeoutError',
+  'AbortError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalServerError',
+  'InternalErrorException',
+  'TooManyRequestsException',
+]);
+
+const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Whether `error` (or a DynamoDB `__type` name) is a transient failure of a dependency. */
+export const isTransientError = (error: unknown): boolean => {
+  const name = typeof error === 'string' ? error : awsErrorName(error);
+  if (name && TRANSIENT_ERROR_NAMES.has(name)) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CONNECTION_ERROR_CODES.has(code);
+};

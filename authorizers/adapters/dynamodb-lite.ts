@@ -16,6 +16,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { DataConfig } from '../../lib/config';
 import { SESSION, USER, readApiKey, snapshotFromItems, type Item, type SnapshotReader } from '../../lib/access/records';
+import { batchGetAll } from '../../lib/access/batch-get';
+import { isTransientError } from '../../lib/errors';
 
 export interface Credentials {
   accessKeyId: string;
@@ -101,7 +103,6 @@ export const unmarshall = (value: AttributeValue): unknown => {
 export const unmarshallItem = (item: Record<string, AttributeValue>): Item =>
   Object.fromEntries(Object.entries(item).map(([name, value]) => [name, unmarshall(value)]));
 
-const RETRYABLE_TYPES = /ThrottlingException|ProvisionedThroughputExceededException|RequestLimitExceeded|InternalServerError|ServiceUnavailable/;
 
 export class DynamoLiteError extends Error {
   constructor(
@@ -158,41 +159,42 @@ export const createBatchGetReader = (
     });
   };
 
+  type BatchGetAnswer = { Responses?: Record<string, Record<string, AttributeValue>[]>; UnprocessedKeys?: Record<string, { Keys?: unknown[] }>; __type?: string };
+
+  /** One BatchGetItem: its answer, or a DynamoLiteError that says whether to try again. */
+  const call = async (body: string): Promise<BatchGetAnswer> => {
+    const answer = await post(body);
+    let parsed: BatchGetAnswer;
+    try {
+      parsed = JSON.parse(answer.text) as BatchGetAnswer;
+    } catch {
+      throw new DynamoLiteError(`DynamoDB answered ${answer.status} with a body that is not JSON`, false);
+    }
+    if (answer.status !== 200) {
+      const type = (parsed.__type ?? '').split('#').pop() ?? '';
+      throw new DynamoLiteError(`DynamoDB answered ${answer.status} ${type}`, answer.status >= 500 || isTransientError(type));
+    }
+    return parsed;
+  };
+
   return {
-    async batchGet(table, pks) {
-      const found = new Map<string, Item>();
-      let keys: unknown[] = [...new Set(pks)].map((pk) => ({ pk: { S: pk } }));
-      for (let attempt = 1; keys.length > 0; attempt += 1) {
-        if (attempt > Math.max(config.maxAttempts, 1) + 1) throw new DynamoLiteError('Access records could not be read completely', false);
-        let answer: { status: number; text: string };
-        try {
-          answer = await post(JSON.stringify({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
-        } catch (error) {
-          if (error instanceof DynamoLiteError && error.retryable && attempt < config.maxAttempts) continue;
-          throw error;
-        }
-        let parsed: { Responses?: Record<string, Record<string, AttributeValue>[]>; UnprocessedKeys?: Record<string, { Keys?: unknown[] }>; __type?: string };
-        try {
-          parsed = JSON.parse(answer.text);
-        } catch {
-          throw new DynamoLiteError(`DynamoDB answered ${answer.status} with a body that is not JSON`, false);
-        }
-        if (answer.status !== 200) {
-          const retryable = answer.status >= 500 || RETRYABLE_TYPES.test(parsed.__type ?? '');
-          if (retryable && attempt < config.maxAttempts) {
+    batchGet: (table, pks) =>
+      batchGetAll(pks, async (keys) => {
+        const body = JSON.stringify({ RequestItems: { [table]: { Keys: keys.map((pk) => ({ pk: { S: pk } })), ConsistentRead: true } } });
+        // A transient failure (timeout, throttling, 5xx) is tried again, up to maxAttempts calls.
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            const parsed = await call(body);
+            return {
+              items: (parsed.Responses?.[table] ?? []).map(unmarshallItem),
+              unprocessed: (parsed.UnprocessedKeys?.[table]?.Keys ?? []).map((key) => String((key as { pk?: { S?: string } }).pk?.S)),
+            };
+          } catch (error) {
+            if (!(error instanceof DynamoLiteError && error.retryable) || attempt >= config.maxAttempts) throw error;
             await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
-            continue;
           }
-          throw new DynamoLiteError(`DynamoDB answered ${answer.status} ${(parsed.__type ?? '').split('#').pop()}`, retryable);
         }
-        for (const raw of parsed.Responses?.[table] ?? []) {
-          const item = unmarshallItem(raw);
-          if (typeof item.pk === 'string') found.set(item.pk, item);
-        }
-        keys = parsed.UnprocessedKeys?.[table]?.Keys ?? [];
-      }
-      return found;
-    },
+      }),
   };
 };
 

@@ -13,7 +13,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { BadRequestError, ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, UnauthorizedError, awsErrorName } from '../errors';
+import { BadRequestError, ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, UnauthorizedError, awsErrorName, isTransientError } from '../errors';
 import { decideAccess, ruleFor, type RouteKey, type ServiceName } from '../policy/route-policy';
 import { OFFLINE_OVERRIDE_HEADER, readRoleContext, type RoleContext } from '../policy/role-context';
 
@@ -93,29 +93,8 @@ const json = (statusCode: number, body: unknown, headers: Record<string, string>
   ...(body === undefined ? {} : { body: JSON.stringify(body) }),
 });
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
-const UNAVAILABLE_NAMES = new Set([
-  'TimeoutError',
-  'AbortError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'ThrottlingException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'InternalServerError',
-  'InternalErrorException',
-  'TooManyRequestsException',
-]);
-
 /** A dependency (DynamoDB, Cognito) being down or overloaded: the client may retry later. */
-export const isDependencyUnavailable = (error: unknown): boolean => {
-  const name = awsErrorName(error);
-  if (name && UNAVAILABLE_NAMES.has(name)) return true;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && CONNECTION_ERRORS.has(code);
-};
+export const isDependencyUnavailable = isTransientError;
 
 /** Map any error to an HTTP answer. Public bodies never carry causes, stacks or tokens. */
 export const toErrorResponse = (error: unknown, logger: Logger): APIGatewayProxyStructuredResultV2 => {

@@ -7,12 +7,10 @@
  * is logged as an error with a stable code and a metric (`GlobalSignOutFailed`) to alarm on.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { awsErrorName } from '../errors';
+import { awsErrorName, isTransientError } from '../errors';
 import type { IdentityProvider } from './cognito';
 import { createEmbeddedMetrics, type EmbeddedMetrics } from '../observability';
 
-/** Cognito's answers that a later attempt may not get. */
-const TRANSIENT = new Set(['TooManyRequestsException', 'InternalErrorException', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout']);
 
 export const GLOBAL_SIGN_OUT_ATTEMPTS = 3;
 
@@ -34,7 +32,7 @@ export const signOutEverywhereInCognito = async (
       return true;
     } catch (error) {
       errorName = awsErrorName(error) ?? 'Error';
-      if (!TRANSIENT.has(errorName) || attempt === attempts) break;
+      if (!isTransientError(error) || attempt === attempts) break;
       await new Promise((resolve) => setTimeout(resolve, backoffMs * attempt));
     }
   }

@@ -1,0 +1,52 @@
+/**
+ * The gateway's own access records, in one DynamoDB table (`ACCESS_TABLE`, key `pk`):
+ *
+ * - `user#<sub>`      the user's gateway record: which branches they manage (written by
+ *                     operators and the local seed, never from a request); their roles as
+ *                     last read from Cognito (`roles`, versioned by `rolesSyncedAt`, ms);
+ *                     `disabled` (versioned by `disabledVersion`, ms); and one cut-off per
+ *                     kind (`signedOutAt`, `disabledAt`, `rolesChangedAt`, `deletedAt`: epoch
+ *                     seconds, each only ever raised; see `lib/access/records.ts`).
+ * - `username#<name>` which `sub` a username belongs to, for events that name only the
+ *                     username (a user deleted in Cognito can no longer be looked up there).
+ * - `session#<sid>`   a session: `revokedAt` once logged out; `parent` / `children` link the
+ *                     access tokens of one login where the issuer gives each refreshed token a
+ *                     new `jti` and no `origin_jti` (cognito-local).
+ * - `refresh#<hash>`  SHA-256 of a refresh token issued at login → its session.
+ * - `apikey#<id>`     a personal API key: owner, name, scopes, SHA-256 of the secret, expiry,
+ *                     `revokedAt` once deleted. The owner's `user#` record lists the ids of
+ *                     their live keys (`apiKeys`), which bounds how many they may hold.
+ *
+ * Records that end carry `expiresAt` (epoch seconds), the table's TTL attribute on AWS. Where
+ * TTL does not run (dynalite), expired records are ignored in code.
+ *
+ * This folder reads and writes them with the AWS SDK for the services, one module per record
+ * kind (`users.ts`, `sessions.ts`, `api-keys.ts`) over one table port (`table.ts`). The authorizer reads
+ * them with `authorizers/adapters/dynamodb-lite.ts` (one strongly consistent BatchGetItem, so a logout is seen by
+ * the very next request); their types and the revocation rule live in `lib/access/records.ts`.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SESSION, USER, readApiKey, snapshotFromItems, type SnapshotReader } from '../records';
+import { createApiKeyRecords, type ApiKeyRecords } from './api-keys';
+import { createSessionRecords, type SessionRecords } from './sessions';
+import { createAccessTable } from './table';
+import { createUserRecords, type UserRecords } from './users';
+
+export * from '../records';
+export { TooManyApiKeysError, type ApiKeyRecords } from './api-keys';
+export { SessionRevokedError, hashRefreshToken, type SessionRecords } from './sessions';
+export type { UserRecords } from './users';
+
+/** Every record kind, and the authorizer's reads (which the services' tests use too). */
+export interface AccessStore extends SnapshotReader, UserRecords, SessionRecords, ApiKeyRecords {}
+
+export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableName: string): AccessStore => {
+  const table = createAccessTable(client, tableName);
+  return {
+    ...createUserRecords(table),
+    ...createSessionRecords(table),
+    ...createApiKeyRecords(table),
+    snapshot: async (sub, sessionId) => snapshotFromItems(await table.batchGet([USER + sub, SESSION + sessionId]), sub, sessionId),
+    apiKey: (keyId) => readApiKey(table.get, keyId),
+  };
+};
