@@ -33,7 +33,7 @@ import jwksClient from 'jwks-rsa';
 import { tableNames, LOCAL_STAGE, REGION } from '../scripts/local/settings';
 import type { LocalStack } from '../scripts/local/stack';
 // Types only: the modules themselves load after the environment is in place (benchAuthorizer).
-import type { extractBearerToken as ExtractBearerToken } from '../authorizers/bearer';
+import type { extractBearerCredential as ExtractBearerCredential } from '../authorizers/bearer';
 import type { SnapshotReader } from '../lib/access/records';
 import type { AccessTokenVerifier } from '../authorizers/adapters/jwt-verifier';
 import type { EmbeddedMetrics, withLogContext as WithLogContext } from '../lib/observability';
@@ -243,7 +243,7 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
 
   // Loaded only now, after the environment is in place.
   const { handler, wireAuthorizer } = await import('../authorizers/handler');
-  const { extractBearerToken } = await import('../authorizers/bearer');
+  const { extractBearerCredential } = await import('../authorizers/bearer');
   const { createAccessTokenVerifier } = await import('../authorizers/adapters/jwt-verifier');
   const { authorizerConfig, dataConfig, identityConfig, verificationCacheConfig } = await import('../lib/config');
   const { createDocumentClient } = await import('../lib/aws');
@@ -368,7 +368,7 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
         verificationCache: { maxEntries: entries },
       }),
     parts: {
-      extractBearerToken,
+      extractBearerCredential,
       verificationCacheHit: withVerificationCache(verifier),
       snapshotCacheHit: withSnapshotCache(liteStore(), { ttlSeconds: 5 }),
       withLogContext,
@@ -396,7 +396,7 @@ const cachedBreakdown = async (input: {
   rawVerify: () => boolean;
   wire: (logger: Logger, verificationCacheEntries: number) => Wired;
   parts: {
-    extractBearerToken: typeof ExtractBearerToken;
+    extractBearerCredential: typeof ExtractBearerCredential;
     verificationCacheHit: AccessTokenVerifier;
     snapshotCacheHit: SnapshotReader;
     withLogContext: typeof WithLogContext;
@@ -434,7 +434,7 @@ const cachedBreakdown = async (input: {
   const stages: [string, () => unknown][] = [
     ['decision', () => withLine(event, context)],
     ['decision_without_log_line', () => silent(event, context)],
-    ['bearer_extraction', () => parts.extractBearerToken(event.headers, event.identitySource)],
+    ['bearer_extraction', () => parts.extractBearerCredential(event.headers, event.identitySource)],
     ['verification_cache_hit', () => parts.verificationCacheHit.verify(freshToken())],
     ['snapshot_cache_hit', () => parts.snapshotCacheHit.snapshot(input.sub, input.sessionId)],
     ['powertools_lambda_context', () => contextOnly(event, context)],

@@ -15,7 +15,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { z } from 'zod';
 import { BadRequestError, ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, UnauthorizedError, awsErrorName, isTransientError } from '../errors';
 import { decideAccess, ruleFor, type RouteKey, type ServiceName } from '../policy/route-policy';
-import { OFFLINE_OVERRIDE_HEADER, readRoleContext, type RoleContext } from '../policy/role-context';
+import { carriesOfflineOverride, readRoleContext, type RoleContext } from '../policy/role-context';
 
 /** Bodies larger than this are refused before parsing. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -127,7 +127,7 @@ export const createHttpService = (
       // Not this service's route, or the table and the code disagree: refuse, never guess.
       throw new NotFoundError('route_not_found', 'No such route');
     }
-    if (event.headers?.[OFFLINE_OVERRIDE_HEADER] !== undefined) {
+    if (carriesOfflineOverride(event.headers)) {
       throw new UnauthorizedError('forbidden_header', 'Missing or invalid credentials');
     }
     const params = Object.fromEntries(

@@ -15,6 +15,21 @@ export { AUTH_TYPES, type AuthType };
  */
 export const OFFLINE_OVERRIDE_HEADER = 'sls-offline-authorizer-override';
 
+/**
+ * A header's values, its name matched case-insensitively: serverless-offline keeps the
+ * client's casing (`Authorization`), API Gateway lowercases names.
+ */
+export const headerValues = (headers: Readonly<Record<string, string | undefined>> | null | undefined, name: string): string[] => {
+  const wanted = name.toLowerCase();
+  return Object.entries(headers ?? {})
+    .filter(([key, value]) => key.toLowerCase() === wanted && typeof value === 'string')
+    .map(([, value]) => value as string);
+};
+
+/** Whether a request carries the offline override header, in any casing: always refused. */
+export const carriesOfflineOverride = (headers: Readonly<Record<string, string | undefined>> | null | undefined): boolean =>
+  headerValues(headers, OFFLINE_OVERRIDE_HEADER).length > 0;
+
 export interface RoleContext {
   /** How the caller authenticated: a user's token, a personal API key, a machine client. */
   authType: AuthType;

@@ -126,7 +126,7 @@ const harness = (options: HarnessOptions = {}) => {
       apiKeyMacKeys: TEST_MAC_KEYS,
     },
     ...(options.ready ? { ready: options.ready } : {}),
-    now: () => NOW,
+    clock: () => NOW * 1000,
   });
   const decisionLog = (): Record<string, any> => {
     const decisions = lines.filter((line) => line.message === 'authorizer decision');
@@ -568,7 +568,7 @@ describe('createAuthorizer', () => {
         logger,
         metrics: createEmbeddedMetrics({}),
         config: { unauthenticatedResponse: 'deny', revocationCacheSeconds: 0, resourceServerId: 'gateway', machineClients: [], apiKeyMacKeys: TEST_MAC_KEYS },
-        now: () => NOW,
+        clock: () => NOW * 1000,
       });
       // Act
       const lines = await printedBy(() => authorize(authorizerEvent()));
@@ -726,7 +726,7 @@ describe('createAuthorizer', () => {
           logger,
           metrics: createEmbeddedMetrics({}),
           config: { unauthenticatedResponse: 'deny', revocationCacheSeconds: 0, resourceServerId: 'gateway', machineClients: [], apiKeyMacKeys },
-          now: () => NOW,
+          clock: () => NOW * 1000,
         });
         const reasons = () => lines.filter((line) => line.message === 'authorizer decision').map((line) => (line.extra[0] as Record<string, unknown>).reason);
         return { authorize, reasons };

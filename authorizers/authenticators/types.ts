@@ -1,0 +1,47 @@
+/**
+ * What an authenticator is: a stage of the authorizer that looks at the request's credential and
+ * answers who the caller is (a role context), why they are refused (a denial), or that the
+ * credential is not its kind (`undefined`, "not mine": the next one tries). Each kind of
+ * credential is one file in this folder and one line in `index.ts`.
+ */
+import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import type { RoleContext } from '../../lib/policy/role-context';
+import type { ApiKeyRefusal, RevocationReason } from '../../lib/access/records';
+import type { TokenFailureReason } from '../adapters/jwt-verifier';
+import type { AccessDecision } from '../../lib/policy/route-policy';
+import type { BearerFailure } from '../bearer';
+
+export type DenyReason =
+  | BearerFailure
+  | TokenFailureReason
+  | 'malformed_api_key'
+  | 'override_header'
+  | 'access_store_unavailable'
+  | 'unknown_client'
+  | RevocationReason
+  | ApiKeyRefusal
+  | 'internal_error'
+  | Extract<AccessDecision, { allowed: false }>['reason'];
+
+/** Who the audit log says was calling: never a token, never a key's secret. */
+export type AuditPrincipal = Pick<RoleContext, 'authType'> & Partial<Pick<RoleContext, 'sub' | 'username' | 'clientId' | 'keyId' | 'sessionId'>>;
+
+export type Denial = { allowed: false; status: 401 | 403; reason: DenyReason; principal?: AuditPrincipal };
+
+export const deny = (status: 401 | 403, reason: DenyReason, principal?: AuditPrincipal): Denial => ({
+  allowed: false,
+  status,
+  reason,
+  ...(principal ? { principal } : {}),
+});
+
+export interface AuthenticationRequest {
+  /** The one bearer credential of the request, if it carries one. */
+  credential?: string;
+  event: APIGatewayRequestAuthorizerEventV2;
+}
+
+export interface Authenticator {
+  /** Who the caller is, why they are refused, or undefined when the credential is not this kind. */
+  authenticate(request: AuthenticationRequest): Promise<RoleContext | Denial | undefined>;
+}
