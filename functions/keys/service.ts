@@ -8,15 +8,13 @@ import { z } from 'zod';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createHttpService, protectedRoute } from '../../lib/http/service';
 import { createLogger } from '../../lib/observability';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors';
-import { API_KEY_ID, type ApiKeyRing } from '../../lib/access/api-keys';
-import { grantableScopes, SCOPES } from '../../lib/policy/route-policy';
+import { BadRequestError } from '../../lib/errors';
+import { API_KEY_ID } from '../../lib/access/api-keys';
+import { SCOPES } from '../../lib/policy/route-policy';
 import { requireUserContext } from '../../lib/policy/role-context';
-import { TooManyApiKeysError, type AccessStore, type ApiKeyRecord } from '../../lib/access/store';
+import { createKeysFlows, DEFAULT_EXPIRY_DAYS, type KeysDeps } from './flows';
 
-/** Live keys one user may hold at a time. */
-export const MAX_LIVE_KEYS = 20;
-export const DEFAULT_EXPIRY_DAYS = 30;
+export { DEFAULT_EXPIRY_DAYS, MAX_LIVE_KEYS, type KeysDeps } from './flows';
 
 const createBody = z.strictObject({
   name: z
@@ -38,82 +36,24 @@ const createBody = z.strictObject({
     .default(DEFAULT_EXPIRY_DAYS),
 });
 
-const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
-
-/** What a client may see of a key: never its secret or hash. */
-const describe = (key: ApiKeyRecord) => ({
-  id: key.id,
-  name: key.name,
-  scopes: key.scopes,
-  createdAt: iso(key.createdAt),
-  expiresAt: iso(key.expiresAt),
-});
-
-export interface KeysDeps {
-  accessStore: AccessStore;
-  /** Mints keys under the current MAC key (`API_KEY_MAC_KEYS`), so the authorizer can verify them. */
-  apiKeys: Pick<ApiKeyRing, 'generate'>;
-  now?: () => number;
-}
-
-export const createKeysService = (deps: KeysDeps, logger: Logger = createLogger('keys')) => {
-  const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
-
+export const createKeysService = (deps: Omit<KeysDeps, 'logger'>, logger: Logger = createLogger('keys')) => {
+  const flows = createKeysFlows({ ...deps, logger });
   return createHttpService('keys', logger, {
     'POST /api-keys': protectedRoute({
       body: createBody,
-      handle: async ({ body, caller: anyCaller }) => {
-        const caller = requireUserContext(anyCaller);
-        const grantable = grantableScopes(caller.roles);
-        const beyond = body.scopes.filter((scope) => !grantable.includes(scope));
-        if (beyond.length > 0) {
-          throw new ForbiddenError('scope_not_granted', `Your roles do not allow ${beyond.join(', ')}; a key never exceeds its owner`);
-        }
-        const { key, id, secretHash } = deps.apiKeys.generate();
-        const createdAt = now();
-        const record: ApiKeyRecord = {
-          id,
-          owner: caller.sub,
-          ownerUsername: caller.username,
-          name: body.name,
-          scopes: body.scopes,
-          secretHash,
-          createdAt,
-          expiresAt: createdAt + body.expiresInDays * 86_400,
-        };
-        try {
-          await deps.accessStore.createApiKey({ key: record, ownerRoles: caller.roles, maxLive: MAX_LIVE_KEYS });
-        } catch (error) {
-          if (error instanceof TooManyApiKeysError) {
-            throw new ConflictError('too_many_api_keys', `You already hold ${MAX_LIVE_KEYS} live API keys; delete one first`);
-          }
-          throw error;
-        }
-        logger.info('api key created', { keyId: id, owner: caller.sub, scopes: body.scopes, expiresAt: record.expiresAt });
-        return { statusCode: 201, body: { ...describe(record), key } };
-      },
+      handle: async ({ body, caller }) => ({ statusCode: 201, body: await flows.create(requireUserContext(caller), body) }),
     }),
-
     'GET /api-keys': protectedRoute({
-      handle: async ({ caller: anyCaller }) => {
-        const caller = requireUserContext(anyCaller);
-        const keys = await deps.accessStore.listApiKeys(caller.sub);
-        return { body: { items: keys.map(describe) } };
-      },
+      handle: async ({ caller }) => ({ body: await flows.list(requireUserContext(caller)) }),
     }),
-
     'DELETE /api-keys/{keyId}': protectedRoute({
-      handle: async ({ params, caller: anyCaller }) => {
-        const caller = requireUserContext(anyCaller);
+      handle: async ({ params, caller }) => {
+        const user = requireUserContext(caller);
         const keyId = params.keyId ?? '';
         if (!API_KEY_ID.test(keyId)) {
           throw new BadRequestError('invalid_path', 'The path parameter keyId is invalid', ['keyId: must be the 20-character id of a key']);
         }
-        // Someone else's key, a revoked or expired one and an unknown id look the same.
-        if (!(await deps.accessStore.revokeApiKey({ owner: caller.sub, keyId }))) {
-          throw new NotFoundError('api_key_not_found', 'No such API key');
-        }
-        logger.info('api key revoked', { keyId, owner: caller.sub });
+        await flows.revoke(user, keyId);
         return { statusCode: 204 };
       },
     }),

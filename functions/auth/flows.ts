@@ -1,0 +1,167 @@
+/**
+ * The auth service's flows as plain functions: login, refresh, logout. The routes
+ * (service.ts) validate input and call these; these talk to Cognito and the access records.
+ *
+ * Logout ends the session for the gateway at once: the session record the authorizer reads on
+ * every request is marked revoked (by `origin_jti` on AWS, by `jti` where the issuer has none),
+ * together with every access token refreshed from the same login. The refresh token, when the
+ * client sends it, is revoked in Cognito too.
+ */
+import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { BadRequestError } from '../../lib/errors';
+import { epochSeconds, systemClock, type Clock } from '../../lib/clock';
+import { loginCutOff, revocationReason, SessionRevokedError, type SessionRecords, type UserRecords } from '../../lib/access/store';
+import { invalidCredentials, invalidRefreshToken, type IdentityProvider, type IssuedTokens } from '../../lib/identity/cognito';
+import { signOutEverywhereInCognito } from '../../lib/identity/global-sign-out';
+import type { SessionConfig } from '../../lib/config';
+import type { UserRoleContext } from '../../lib/policy/role-context';
+import { isRole, type Role } from '../../lib/policy/route-policy';
+
+/** The facts of a token we were just handed by Cognito over TLS (no need to verify it again). */
+const describe = (accessToken: string) => {
+  const { payload } = decomposeUnverifiedJwt(accessToken);
+  const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
+  const sessionId = typeof payload.origin_jti === 'string' ? payload.origin_jti : jti;
+  const { sub, exp, iat, auth_time: authTime } = payload;
+  if (!sessionId || typeof sub !== 'string' || typeof exp !== 'number' || typeof iat !== 'number' || typeof authTime !== 'number') {
+    throw new Error('Issued access token lacks sub, exp, iat, auth_time or jti');
+  }
+  const groups = payload['cognito:groups'];
+  const roles: Role[] = Array.isArray(groups) ? groups.filter(isRole) : [];
+  const username = typeof payload.username === 'string' ? payload.username : sub;
+  return { sessionId, sub, username, roles, exp, iat, authTime };
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The answer to a login or a refresh, in the contract's shape. */
+export interface TokenAnswer {
+  accessToken: string;
+  idToken: string;
+  refreshToken?: string;
+  expiresIn: number;
+  tokenType: 'Bearer';
+}
+
+const tokenAnswer = (tokens: IssuedTokens, exp: number, now: number): TokenAnswer => ({
+  accessToken: tokens.accessToken,
+  idToken: tokens.idToken,
+  ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}),
+  expiresIn: tokens.expiresIn ?? Math.max(0, exp - now),
+  tokenType: 'Bearer',
+});
+
+export interface AuthDeps {
+  identity: IdentityProvider;
+  accessStore: Pick<UserRecords, 'getUser' | 'raiseCutOff'> & SessionRecords;
+  config: SessionConfig;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export const createAuthFlows = (deps: AuthDeps) => {
+  const { logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const sessionLifetime = () => epochSeconds(clock()) + deps.config.refreshTokenValidityDays * 86_400;
+
+  /** Username and password for tokens, through Cognito (and its trigger), recorded as a session. */
+  const login = async (input: { username: string; password: string }): Promise<TokenAnswer> => {
+    let tokens = await deps.identity.passwordLogin(input.username, input.password);
+    let token = describe(tokens.accessToken);
+    const user = await deps.accessStore.getUser(token.sub);
+    // A deleted or disabled account gets the same answer as a wrong password (the trigger
+    // refuses both at Cognito already; this holds where it has not run).
+    if (user?.deletedAt !== undefined || user?.disabled) throw invalidCredentials();
+    if (revocationReason({ ...(user ? { user } : {}) }, { issuedAt: token.iat, authTime: token.authTime })) {
+      // A cut-off in this very second (they refuse up to and including their second): sign
+      // in again once that second is over, so the new session is not born revoked.
+      const until = Math.max(user?.signedOutAt ?? 0, user?.disabledAt ?? 0, user?.rolesChangedAt ?? 0);
+      await sleep((until + 1) * 1000 - clock() + 5);
+      tokens = await deps.identity.passwordLogin(input.username, input.password);
+      token = describe(tokens.accessToken);
+    }
+    await deps.accessStore.recordLogin({
+      sessionId: token.sessionId,
+      sub: token.sub,
+      refreshToken: tokens.refreshToken!,
+      issuedAt: token.authTime,
+      expiresAt: sessionLifetime(),
+    });
+    logger.info('login', { sub: token.sub, sessionId: token.sessionId });
+    return tokenAnswer(tokens, token.exp, epochSeconds(clock()));
+  };
+
+  /**
+   * New tokens for a refresh token: refused if its session was logged out, or its login is
+   * older than a cut-off, whoever issued it.
+   */
+  const refresh = async (input: { refreshToken: string }): Promise<TokenAnswer> => {
+    const session = await deps.accessStore.sessionForRefreshToken(input.refreshToken);
+    if (session) {
+      // A login through the gateway: its session and its login's cut-offs, before Cognito.
+      const user = session.sub ? await deps.accessStore.getUser(session.sub) : undefined;
+      const refused = session.revokedAt !== undefined ? 'session_revoked' : loginCutOff(user, session.issuedAt ?? 0);
+      if (refused) {
+        logger.info('refresh refused', { reason: refused, sub: session.sub });
+        throw invalidRefreshToken();
+      }
+    }
+    const tokens = await deps.identity.refresh(input.refreshToken);
+    const token = describe(tokens.accessToken);
+    // Whoever issued the refresh token: the new token dates its login by auth_time, and a
+    // login before a cut-off stays cut off (the authorizer would refuse the token anyway).
+    const refused = loginCutOff(await deps.accessStore.getUser(token.sub), token.authTime);
+    if (refused) {
+      logger.info('refresh refused', { reason: refused, sub: token.sub });
+      throw invalidRefreshToken();
+    }
+    if (session) {
+      try {
+        await deps.accessStore.linkRefreshedToken({
+          rootSessionId: session.sessionId,
+          sessionId: token.sessionId,
+          sub: token.sub,
+          tokenExpiresAt: token.exp,
+        });
+      } catch (error) {
+        if (error instanceof SessionRevokedError) throw invalidRefreshToken(error);
+        throw error;
+      }
+    }
+    const { refreshToken: _unchanged, ...renewed } = tokens;
+    return tokenAnswer(renewed, token.exp, epochSeconds(clock()));
+  };
+
+  /** End the caller's session (and with `everywhere`, every login of theirs up to now). */
+  const logout = async (caller: UserRoleContext, input: { refreshToken?: string; everywhere?: boolean }): Promise<void> => {
+    const refresh = input.refreshToken;
+    if (refresh) {
+      // A refresh token from a gateway login must belong to the caller's own session.
+      const owner = await deps.accessStore.sessionForRefreshToken(refresh);
+      if (owner && owner.sessionId !== caller.sessionId && !owner.children.includes(caller.sessionId)) {
+        throw new BadRequestError('invalid_refresh_token', 'The refresh token does not belong to this session');
+      }
+    }
+    // First the gateway's own records: from this write on, the tokens are refused.
+    await deps.accessStore.revokeSession({ sessionId: caller.sessionId, sub: caller.sub, expiresAt: sessionLifetime() });
+    if (input.everywhere) {
+      // Every login up to this second ends, whoever issued its tokens (auth_time).
+      await deps.accessStore.raiseCutOff({ sub: caller.sub, username: caller.username, kind: 'signedOutAt', at: epochSeconds(clock()) });
+      // Then Cognito's own refresh tokens, retried and reported: the cut-off above already
+      // refuses what a refresh made directly at Cognito would bring.
+      await signOutEverywhereInCognito(deps.identity, logger, { sub: caller.sub, username: caller.username });
+    }
+    if (refresh) {
+      try {
+        await deps.identity.revokeRefreshToken(refresh);
+      } catch (error) {
+        // The gateway already refuses the session; Cognito's own endpoints are the remaining gap.
+        logger.error('refresh token revocation in Cognito failed', { errorName: (error as Error)?.name, sub: caller.sub });
+      }
+    }
+    logger.info('logout', { sub: caller.sub, sessionId: caller.sessionId, everywhere: input.everywhere === true });
+  };
+
+  return { login, refresh, logout };
+};
