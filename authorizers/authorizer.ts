@@ -17,11 +17,10 @@
  * one structured log line with a stable reason code, and never any token material.
  */
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SnapshotReader } from '../lib/access/records';
 import { systemClock, type Clock } from '../lib/clock';
 import type { AuthorizerConfig } from '../lib/config';
-import type { EmbeddedMetrics } from '../lib/observability';
+import type { EmbeddedMetrics, StructuredLogger } from '../lib/observability';
 import { carriesOfflineOverride, OFFLINE_OVERRIDE_HEADER, toAuthorizerContext, type RoleContext } from '../lib/policy/role-context';
 import { decideAccess, ruleFor, type AccessDecision } from '../lib/policy/route-policy';
 import type { AccessTokenVerifier } from './adapters/jwt-verifier';
@@ -39,7 +38,7 @@ export interface AuthorizerDeps {
   verifier: AccessTokenVerifier;
   /** The one read per decision: revocation state and managed branches (two for an API key). */
   accessStore: SnapshotReader;
-  logger: Logger;
+  logger: StructuredLogger;
   /** The decision's metrics, carried by its log line. */
   metrics: EmbeddedMetrics;
   config: AuthorizerConfig;

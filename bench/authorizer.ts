@@ -22,11 +22,8 @@
  * their numbers stay comparable with earlier runs. `cachedBreakdown` then times the stages of a
  * cached decision one by one.
  */
-import { Console } from 'node:console';
 import { createPublicKey, verify as cryptoVerify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { Writable } from 'node:stream';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
 import jwt from 'jsonwebtoken';
 import jwksClient from 'jwks-rsa';
@@ -36,7 +33,8 @@ import type { LocalStack } from '../scripts/local/stack';
 import type { extractBearerCredential as ExtractBearerCredential } from '../authorizers/bearer';
 import type { SnapshotReader } from '../lib/access/records';
 import type { AccessTokenVerifier } from '../authorizers/adapters/jwt-verifier';
-import type { EmbeddedMetrics, withLogContext as WithLogContext } from '../lib/observability';
+import type { EmbeddedMetrics } from '../lib/observability';
+import type { JsonLogger } from '../authorizers/adapters/json-logger';
 import { interleave, measureOps, round, withTimeout, type InterleavedResult, type Variant } from './measure';
 
 export const ROUTE_KEY = 'GET /branches/{branchId}/products';
@@ -195,33 +193,23 @@ export interface AuthorizerBenchOptions {
 }
 
 /**
- * A Powertools logger exactly as `createLogger` makes it, but at INFO whatever the environment
- * says, and printing to /dev/null: every line is formatted and written (one write(2) per line,
- * as to a Lambda's stdout), then discarded. `lines` counts the writes.
+ * The authorizer's JSON logger exactly as deployed, but at INFO whatever the environment says,
+ * and printing to /dev/null: every line is formatted and written (one write(2) per line, as to
+ * a Lambda's stdout), then discarded. `lines` counts the writes.
  */
 const devNullLogger = async (serviceName: string) => {
-  const { createLogger } = await import('../lib/observability');
-  const previous = process.env.POWERTOOLS_LOG_LEVEL;
-  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
-  let logger;
-  try {
-    logger = createLogger(serviceName);
-  } finally {
-    if (previous === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
-    else process.env.POWERTOOLS_LOG_LEVEL = previous;
-  }
+  const { createJsonLogger } = await import('../authorizers/adapters/json-logger');
   const fd = openSync('/dev/null', 'w');
   const state: { lines: number; last: Buffer } = { lines: 0, last: Buffer.alloc(0) };
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
+  const logger = createJsonLogger(serviceName, {
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'INFO' },
+    write: (line) => {
+      const chunk = Buffer.from(line, 'utf8');
       writeSync(fd, chunk);
       state.lines += 1;
       state.last = chunk;
-      callback();
     },
   });
-  // Powertools keeps its Console in a private field: point it at the sink.
-  (logger as unknown as { console: Console }).console = new Console({ stdout: sink, stderr: sink });
   return { logger, state, close: () => closeSync(fd) };
 };
 
@@ -249,7 +237,8 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
   const { createDocumentClient } = await import('../lib/aws');
   const { createDynamoAccessStore, withSnapshotCache } = await import('../lib/access/store');
   const { createBatchGetReader, createLiteSnapshotReader } = await import('../authorizers/adapters/dynamodb-lite');
-  const { createEmbeddedMetrics, createLogger, withLogContext } = await import('../lib/observability');
+  const { createEmbeddedMetrics } = await import('../lib/observability');
+  const { createJsonLogger } = await import('../authorizers/adapters/json-logger');
   const { withVerificationCache } = await import('../authorizers/adapters/verification-cache');
 
   const event = authorizerEvent(token);
@@ -266,7 +255,7 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
   const cachedStoreWired = wireAuthorizer({
     verifier: createAccessTokenVerifier(identityConfig()),
     accessStore: liteStore(),
-    logger: createLogger('authorizer'),
+    logger: createJsonLogger('authorizer'),
     metrics: createEmbeddedMetrics(),
     config: { ...authorizerConfig(), revocationCacheSeconds: 5 },
     verificationCache: { maxEntries: 0 },
@@ -371,7 +360,6 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
       extractBearerCredential,
       verificationCacheHit: withVerificationCache(verifier),
       snapshotCacheHit: withSnapshotCache(liteStore(), { ttlSeconds: 5 }),
-      withLogContext,
       metrics: createEmbeddedMetrics({}),
     },
     sub: parts.sub,
@@ -394,12 +382,11 @@ const cachedBreakdown = async (input: {
   context: Context;
   token: string;
   rawVerify: () => boolean;
-  wire: (logger: Logger, verificationCacheEntries: number) => Wired;
+  wire: (logger: JsonLogger, verificationCacheEntries: number) => Wired;
   parts: {
     extractBearerCredential: typeof ExtractBearerCredential;
     verificationCacheHit: AccessTokenVerifier;
     snapshotCacheHit: SnapshotReader;
-    withLogContext: typeof WithLogContext;
     metrics: EmbeddedMetrics;
   };
   sub: string;
@@ -407,17 +394,17 @@ const cachedBreakdown = async (input: {
   log: (message: string) => void;
 }): Promise<Record<string, number>> => {
   const { event, context, parts } = input;
-  const { createLogger } = await import('../lib/observability');
+  const { createJsonLogger } = await import('../authorizers/adapters/json-logger');
   const audit = await devNullLogger('authorizer');
   const withLine = input.wire(audit.logger, 10_000);
-  const silentLogger = createLogger('authorizer'); // POWERTOOLS_LOG_LEVEL=SILENT
+  const silentLogger = createJsonLogger('authorizer', { env: { POWERTOOLS_LOG_LEVEL: 'SILENT' } });
   const silent = input.wire(silentLogger, 10_000);
   const header = event.headers?.authorization ?? '';
   // A fresh string each call, as the bearer regex hands the cache: its hash is not yet computed.
   const freshToken = () => header.slice('Bearer '.length);
   await parts.verificationCacheHit.verify(input.token);
   await parts.snapshotCacheHit.snapshot(input.sub, input.sessionId);
-  const contextOnly = parts.withLogContext(audit.logger, async () => undefined);
+  const contextOnly = audit.logger.withLambdaContext(async () => undefined);
   const metricValues = [
     ['AuthorizerAllow', 'Count', 1],
     ['AuthorizerLatency', 'Milliseconds', 0.05],
@@ -437,7 +424,7 @@ const cachedBreakdown = async (input: {
     ['bearer_extraction', () => parts.extractBearerCredential(event.headers, event.identitySource)],
     ['verification_cache_hit', () => parts.verificationCacheHit.verify(freshToken())],
     ['snapshot_cache_hit', () => parts.snapshotCacheHit.snapshot(input.sub, input.sessionId)],
-    ['powertools_lambda_context', () => contextOnly(event, context)],
+    ['lambda_context', () => contextOnly(event, context)],
     ['audit_line_with_metrics', () => audit.logger.info('authorizer decision', { ...decisionLine, ...parts.metrics.fields(metricValues) })],
     ['audit_line_without_metrics', () => audit.logger.info('authorizer decision', decisionLine)],
     ['audit_line_silenced', () => silentLogger.info('authorizer decision', decisionLine)],

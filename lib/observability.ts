@@ -5,26 +5,21 @@
  * (`POWERTOOLS_LOG_LEVEL`, `POWERTOOLS_METRICS_DISABLED`), set in serverless.yml.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Context } from 'aws-lambda';
 
 export const METRICS_NAMESPACE = 'ServerlessGateway';
 
 export const createLogger = (serviceName: string): Logger => new Logger({ serviceName });
 
 /**
- * What Powertools' `injectLambdaContext` middleware does for a handler, without middy: the Lambda
- * context on every log line (`addContext`, as Powertools documents for handlers without
- * middleware) and the log sampling decided afresh per invocation. Used by the authorizer, whose
- * bundle has no room for middy; and unlike the middleware it never logs the event
- * (`POWERTOOLS_LOGGER_LOG_EVENT`): the authorizer's event carries the bearer token.
+ * What the authorizer needs of a logger: one structured line per call. Powertools Logger (the
+ * services', and the tests' recording one) fits it; the authorizer's own is smaller
+ * (authorizers/adapters/json-logger.ts).
  */
-export const withLogContext =
-  <E, R>(logger: Logger, handler: (event: E) => Promise<R>) =>
-  (event: E, context: Context): Promise<R> => {
-    logger.refreshSampleRateCalculation();
-    logger.addContext(context);
-    return handler(event);
-  };
+export interface StructuredLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
 
 export type MetricUnit = 'Count' | 'Milliseconds';
 

@@ -3,7 +3,7 @@
  * key's record and its owner's (constant-time secret check, expiry, revocation, the owner's
  * cut-offs). A key acts as its owner, as the owner is now, within its scopes.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
+import type { StructuredLogger } from '../../lib/observability';
 import { looksLikeApiKey, type ApiKeyRing } from '../../lib/access/api-keys';
 import { apiKeyRefusal, type SnapshotReader } from '../../lib/access/records';
 import { epochSeconds, type Clock } from '../../lib/clock';
@@ -12,7 +12,7 @@ import { deny, type AuditPrincipal, type Authenticator } from './types';
 export const createApiKeyAuthenticator = (deps: {
   apiKeys: Pick<ApiKeyRing, 'parse'>;
   accessStore: Pick<SnapshotReader, 'apiKey'>;
-  logger: Logger;
+  logger: StructuredLogger;
   clock: Clock;
 }): Authenticator => ({
   async authenticate({ credential }) {

@@ -3,7 +3,7 @@
  * credential decides: a role context or a denial. A new kind of credential is a file of its own
  * in this folder and one line below.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
+import type { StructuredLogger } from '../../lib/observability';
 import { createApiKeyRing } from '../../lib/access/api-keys';
 import type { SnapshotReader } from '../../lib/access/records';
 import type { Clock } from '../../lib/clock';
@@ -18,7 +18,7 @@ export * from './types';
 export interface AuthenticatorDeps {
   verifier: AccessTokenVerifier;
   accessStore: SnapshotReader;
-  logger: Logger;
+  logger: StructuredLogger;
   config: AuthorizerConfig;
   clock: Clock;
 }

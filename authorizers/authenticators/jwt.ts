@@ -3,7 +3,7 @@
  * signature and claims by aws-jwt-verify; for a user, the gateway's access records (session
  * revoked? a cut-off after the login? managed branches) in one read.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
+import type { StructuredLogger } from '../../lib/observability';
 import { revocationReason, type SnapshotReader } from '../../lib/access/records';
 import type { MachineClientConfig } from '../../lib/config';
 import { isRole } from '../../lib/policy/route-policy';
@@ -15,7 +15,7 @@ const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 export const createJwtAuthenticator = (deps: {
   verifier: AccessTokenVerifier;
   accessStore: Pick<SnapshotReader, 'snapshot'>;
-  logger: Logger;
+  logger: StructuredLogger;
   machineClients: readonly MachineClientConfig[];
   resourceServerId: string;
 }): Authenticator => {

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
-import { Logger } from '@aws-lambda-powertools/logger';
+import { createJsonLogger } from '../../authorizers/adapters/json-logger';
 import { JwtExpiredError, JwtInvalidSignatureError } from 'aws-jwt-verify/error';
 import { OFFLINE_OVERRIDE_HEADER, createAuthorizer, type AuthorizerResult } from '../../authorizers/authorizer';
 import type { AccessSnapshot, ApiKeyRecord, ApiKeySnapshot, SnapshotReader, UserRecord } from '../../lib/access/store';
@@ -17,7 +17,7 @@ import { createApiKeyRing } from '../../lib/access/api-keys';
 import type { AuthorizerConfig } from '../../lib/config';
 import type { AccessTokenClaims, AccessTokenVerifier, MachineTokenClaims, VerifiedToken } from '../../authorizers/adapters/jwt-verifier';
 import { createEmbeddedMetrics, type EmbeddedMetrics } from '../../lib/observability';
-import { TEST_MAC_KEYS, printedBy, recordingLogger, testKeyRing, type LogLine } from './fixtures';
+import { TEST_MAC_KEYS, printedBy, recordingJsonLogger, testKeyRing, type LogLine } from './fixtures';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImtleS0xIn0.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
 const TOKEN_PARTS = TOKEN.split('.');
@@ -101,7 +101,7 @@ interface HarnessOptions {
 }
 
 const harness = (options: HarnessOptions = {}) => {
-  const { logger, lines } = recordingLogger('authorizer');
+  const { logger, lines } = recordingJsonLogger('authorizer');
   // Metrics on (whatever this process's environment says): their fields land in the decision line.
   const embedded = createEmbeddedMetrics({}, () => NOW * 1000);
   const metricNames: string[] = [];
@@ -560,8 +560,8 @@ describe('createAuthorizer', () => {
     });
 
     it('prints one JSON line per decision with the metric values and their service dimension at its root', async () => {
-      // Prepare: a real Powertools logger at INFO, its output captured.
-      const logger = new Logger({ serviceName: 'authorizer', logLevel: 'INFO' });
+      // Prepare: the authorizer's own logger at INFO, its output captured.
+      const logger = createJsonLogger('authorizer', { env: { POWERTOOLS_LOG_LEVEL: 'INFO' } });
       const authorize = createAuthorizer({
         verifier: fakeVerifier().verifier,
         accessStore: fakeAccessStore().store,
@@ -719,7 +719,7 @@ describe('createAuthorizer', () => {
         return { store, reads };
       };
       const authorizerWith = (store: SnapshotReader, apiKeyMacKeys = TEST_MAC_KEYS) => {
-        const { logger, lines } = recordingLogger('authorizer');
+        const { logger, lines } = recordingJsonLogger('authorizer');
         const authorize = createAuthorizer({
           verifier: fakeVerifier().verifier,
           accessStore: store,

@@ -5,7 +5,7 @@ import { MAX_AUTHORIZATION_LENGTH, extractBearerCredential } from '../../authori
 import { createAuthenticators, type Authenticator } from '../../authorizers/authenticators';
 import { headerValues } from '../../lib/policy/role-context';
 import { createApiKeyRing, type ApiKeyMacKey } from '../../lib/access/api-keys';
-import { TEST_MAC_KEYS, recordingLogger, testKeyRing } from './fixtures';
+import { TEST_MAC_KEYS, recordingJsonLogger, testKeyRing } from './fixtures';
 
 /** JWT-shaped (three base64url parts); the content does not matter here. */
 const TOKEN = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLWJ5dGVz';
@@ -44,7 +44,7 @@ const credentialOf = async (
         return {};
       },
     },
-    logger: recordingLogger().logger,
+    logger: recordingJsonLogger().logger,
     config: { unauthenticatedResponse: 'deny', revocationCacheSeconds: 0, resourceServerId: 'gateway', machineClients: [], apiKeyMacKeys: [...macKeys] },
     clock: Date.now,
   });

@@ -3,6 +3,7 @@
  * Powertools logger whose calls are recorded. No module mocking: everything here is passed to
  * the code under test through its factories' parameters.
  */
+import { createJsonLogger, type JsonLogger } from '../../authorizers/adapters/json-logger';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
@@ -99,6 +100,22 @@ export const recordingLogger = (serviceName = 'unit'): { logger: Logger; lines: 
     }) as Logger['info'];
   }
   return { logger, lines };
+};
+
+/**
+ * The authorizer's own JSON logger (quiet when POWERTOOLS_LOG_LEVEL=SILENT) whose calls are also
+ * recorded, as `recordingLogger` does for Powertools.
+ */
+export const recordingJsonLogger = (serviceName = 'unit'): { logger: JsonLogger; lines: LogLine[] } => {
+  const json = createJsonLogger(serviceName);
+  const lines: LogLine[] = [];
+  const recorded =
+    (level: LogLine['level']) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      lines.push({ level, message, extra: fields === undefined ? [] : [fields] });
+      json[level](message, fields);
+    };
+  return { logger: { ...json, info: recorded('info'), warn: recorded('warn'), error: recorded('error') }, lines };
 };
 
 /** The parsed JSON body of a service response. */
