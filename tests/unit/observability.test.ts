@@ -2,7 +2,7 @@
  * The authorizer's observability without middy: the embedded metrics' fields and switches, and
  * the Lambda context on a real Powertools logger's lines.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createEmbeddedMetrics, withLogContext } from '../../lib/observability';
