@@ -3,7 +3,7 @@
  * This file runs its own local stack (with DynamoDB persisted to disk, so data survives the
  * restart) because it stops and starts parts of it.
  */
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -48,12 +48,12 @@ const unknownKidToken = () => {
 describe('faults', () => {
   let stateDir: string;
 
-  before(async () => {
+  beforeAll(async () => {
     stateDir = mkdtempSync(path.join(path.resolve(__dirname, '../../.local'), 'faults-'));
     stack = await startLocalStack(await privateStackSettings(stateDir, true), { output: 'files' });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await stack?.stop();
     rmSync(stateDir, { recursive: true, force: true });
   });

@@ -2,7 +2,7 @@
  * Personal API keys over HTTP: create one with a user's token, call with it as a bearer, watch
  * it follow its owner, revoke it. Tests that change a user's state work on a user of their own.
  */
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -63,7 +63,7 @@ describe('personal API keys', () => {
   let admin: Session;
   let customer: Session;
 
-  before(async () => {
+  beforeAll(async () => {
     [manager, admin, customer] = [await login('manager'), await login('admin'), await login('customer')];
   });
 

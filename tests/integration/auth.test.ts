@@ -1,7 +1,7 @@
 /**
  * Login, refresh and logout over HTTP, as a bearer-token client does them.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { assertNoInternals, call, login, user } from '../support/client';
 

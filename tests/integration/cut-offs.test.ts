@@ -3,7 +3,7 @@
  * (issue 9, items 1-3): sequences of events over HTTP against the local stack, and changes made
  * in Cognito (cognito-local) directly, without the gateway.
  */
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import {
@@ -77,7 +77,7 @@ const subOf = (accessToken: string) => decomposeUnverifiedJwt(accessToken).paylo
 describe('cut-offs that no later event undoes', () => {
   let admin: Session;
 
-  before(async () => {
+  beforeAll(async () => {
     admin = await login('admin');
   });
 

@@ -3,7 +3,7 @@
  * stand-in for Cognito's /oauth2/token), then the gateway with that token as a bearer. The
  * seeded machine client "partner" holds catalog:write and inventory:read, and branch 1.
  */
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { assertNoInternals, call, eventually, gatewayLog, stack } from '../support/client';
@@ -35,7 +35,7 @@ const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!,
 describe('machine clients', () => {
   let token: string;
 
-  before(async () => {
+  beforeAll(async () => {
     token = await machineToken();
   });
 

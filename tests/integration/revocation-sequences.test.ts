@@ -13,7 +13,7 @@
  *
  * The seed is printed; set REVOCATION_SEED to replay a sequence.
  */
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { call, createUser, login, type Session } from '../support/client';
@@ -69,7 +69,7 @@ const OPS: readonly Op[] = ['signIn', 'signIn', 'signOut', 'signOutEverywhere', 
 describe('revocation sequences against a reference model', () => {
   let admin: Session;
 
-  before(async () => {
+  beforeAll(async () => {
     admin = await login('admin');
   });
 

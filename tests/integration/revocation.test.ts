@@ -2,7 +2,7 @@
  * Revocation that takes effect at the very next request: sign out everywhere, an admin
  * disabling a user, an admin changing a user's roles. Each test works on a user of its own.
  */
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { call, createUser, eventually, gatewayLog, login, loginAs, type Session } from '../support/client';
@@ -26,7 +26,7 @@ const decisionsFor = async (reason: string) =>
 describe('revocation', () => {
   let admin: Session;
 
-  before(async () => {
+  beforeAll(async () => {
     admin = await login('admin');
   });
 

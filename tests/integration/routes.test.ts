@@ -2,7 +2,7 @@
  * Every route of DESIGN.md × every kind of caller, over HTTP against the local stack:
  * no token, customer, branch manager (own branch 1 and other branch 2), admin.
  */
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { ROUTE_POLICY } from '../../lib/policy/route-policy';
 import { assertNoInternals, call, login, type Session } from '../support/client';
@@ -116,7 +116,7 @@ const CASES: Case[] = [
 describe('route table', () => {
   const sessions = {} as Record<Exclude<Caller, 'anonymous'>, Session>;
 
-  before(async () => {
+  beforeAll(async () => {
     [sessions.customer, sessions.manager, sessions.admin] = await Promise.all([login('customer'), login('manager'), login('admin')]);
   });
 

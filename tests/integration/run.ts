@@ -1,11 +1,12 @@
 /**
  * `npm run test:integration`: starts a private local stack (free ports, its own state folder,
- * in-memory DynamoDB, so it never collides with a running `npm start`), runs every
- * tests/integration/*.test.ts and tests/security/*.test.ts against it over HTTP (or the files
- * given as arguments), and stops it again, pass or fail.
+ * in-memory DynamoDB, so it never collides with a running `npm start`), runs jest's `integration`
+ * project (tests/integration/*.test.ts and tests/security/*.test.ts) against it over HTTP, and
+ * stops it again, pass or fail. Arguments go to jest as they are: files (or path patterns), or
+ * `-t 'test name'`.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { privateStackSettings, startLocalStack, type LocalStack } from '../../scripts/local/stack';
 import type { StackInfo } from '../support/client';
@@ -30,16 +31,6 @@ const main = async (): Promise<number> => {
   try {
     stack = await startLocalStack(settings, { output: 'files', log: (m) => console.log(`[stack] ${m}`) });
     console.log(`[stack] up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${stack.gatewayUrl}`);
-    const suites = ['integration', 'security'];
-    const files = (
-      process.argv.slice(2).length > 0
-        ? process.argv.slice(2)
-        : suites.flatMap((suite) =>
-            readdirSync(path.join(ROOT, 'tests', suite))
-              .filter((f) => f.endsWith('.test.ts'))
-              .map((f) => path.join('tests', suite, f)),
-          )
-    ).sort();
     const info: StackInfo = {
       gatewayUrl: stack.gatewayUrl,
       cognitoUrl: stack.cognitoUrl,
@@ -54,7 +45,9 @@ const main = async (): Promise<number> => {
       processIds: stack.processIds(),
     };
     code = await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+      // In band: every suite talks to this one stack, and the stack needs the machine's cores.
+      const jest = require.resolve('jest/bin/jest');
+      const child = spawn(process.execPath, [jest, '--selectProjects', 'integration', '--runInBand', ...process.argv.slice(2)], {
         cwd: ROOT,
         stdio: 'inherit',
         env: { ...process.env, TEST_STACK: JSON.stringify(info), TEST_STATE_DIR: stateDir },

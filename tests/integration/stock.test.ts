@@ -2,7 +2,7 @@
  * No lost stock: adjustments are atomic, never take stock below zero, and a thousand of them
  * fired concurrently through the gateway add up exactly.
  */
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { call, login, type Session } from '../support/client';
 
@@ -10,7 +10,7 @@ describe('stock adjustments', () => {
   let manager: Session;
   let admin: Session;
 
-  before(async () => {
+  beforeAll(async () => {
     [manager, admin] = await Promise.all([login('manager'), login('admin')]);
   });
 

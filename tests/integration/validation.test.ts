@@ -2,7 +2,7 @@
  * Bad input to the services: every case answers a 4xx with a reason and nothing internal,
  * never a 500.
  */
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { assertNoInternals, call, login, type Session } from '../support/client';
 
@@ -10,7 +10,7 @@ describe('bad input', () => {
   let admin: Session;
   let manager: Session;
 
-  before(async () => {
+  beforeAll(async () => {
     [admin, manager] = await Promise.all([login('admin'), login('manager')]);
   });
 

@@ -7,7 +7,7 @@
  * own signing key, which ships with the emulator: exactly what a real attacker could not do on
  * AWS, and the strongest test of the claim checks here.
  */
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { crc32 } from 'node:zlib';
@@ -45,7 +45,7 @@ describe('attacks on the bearer token', () => {
   let signature: string;
   let publicKey: KeyObject;
 
-  before(async () => {
+  beforeAll(async () => {
     customer = await login('customer');
     const [h, p, s] = customer.accessToken.split('.') as [string, string, string];
     header = decode(h);
@@ -172,7 +172,7 @@ describe('attacks on the bearer token', () => {
 
 describe('malformed and misplaced credentials', () => {
   let customer: Session;
-  before(async () => {
+  beforeAll(async () => {
     customer = await login('customer');
   });
 
@@ -250,7 +250,7 @@ describe('malformed and misplaced credentials', () => {
 
 describe('path tricks', () => {
   let manager: Session;
-  before(async () => {
+  beforeAll(async () => {
     manager = await login('manager');
   });
 
@@ -278,7 +278,7 @@ describe('attacks on API keys', () => {
   let key: string;
   let keyId: string;
 
-  before(async () => {
+  beforeAll(async () => {
     [manager, admin] = [await login('manager'), await login('admin')];
     const created = await call('POST', '/api-keys', { token: manager.accessToken, body: { name: 'attack target', scopes: ['inventory:read'], expiresInDays: 1 } });
     assert.equal(created.status, 201, created.text);

@@ -2,7 +2,7 @@
  * The pure parts of the access store: the revocation rule and the optional snapshot cache in
  * front of any AccessStore (here a fake; the DynamoDB store is covered by the integration suite).
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { loginCutOff, revocationReason, toUser, withSnapshotCache, type AccessSnapshot, type AccessStore, type UserRecord } from '../../lib/access/store';
 

@@ -1,5 +1,5 @@
 /** The API key format, its MAC and key ring, and the secret check (lib/access/api-keys.ts). */
-import { describe, it } from 'node:test';
+import { describe, it, jest } from '@jest/globals';
 import assert from 'node:assert/strict';
 import crypto, { createHmac, randomBytes } from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
@@ -103,16 +103,18 @@ describe('createApiKeyRing: parse', () => {
     }
   });
 
-  it('compares MACs with crypto.timingSafeEqual', (t) => {
-    // Prepare: watch the comparison the module uses (it reads node:crypto's export at call time).
-    const compare = t.mock.method(crypto, 'timingSafeEqual');
+  it('compares MACs with crypto.timingSafeEqual', () => {
+    // Prepare: watch the comparison the module uses (it reads node:crypto's export at call time;
+    // the spy is restored after the test, restoreMocks in jest.config.js).
+    const compare = jest.spyOn(crypto, 'timingSafeEqual');
     syncBuiltinESMExports();
     // Act
     ring.parse(key);
     ring.parse(key.slice(0, -1) + other(key.at(-1)!));
     // Assess: both the good and the bad MAC went through it, as 24-byte buffers.
-    assert.equal(compare.mock.callCount(), 2);
-    for (const call of compare.mock.calls) assert.deepEqual(call.arguments.map((b) => (b as Buffer).length), [24, 24]);
+    assert.equal(compare.mock.calls.length, 2);
+    // (Each call's arguments are copied into an array of the test's realm: jest records them in its own.)
+    for (const call of compare.mock.calls) assert.deepEqual([...call].map((b) => (b as Buffer).length), [24, 24]);
   });
 
   it('tells keys from JWTs by the prefix', () => {

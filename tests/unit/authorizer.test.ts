@@ -5,7 +5,7 @@
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { MAX_AUTHORIZATION_LENGTH, extractBearerCredential } from '../../authorizers/bearer';

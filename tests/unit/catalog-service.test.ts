@@ -4,7 +4,7 @@
  */
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { createCatalogService } from '../../functions/catalog/service';
 import type { Product, ProductStore } from '../../functions/catalog/store';

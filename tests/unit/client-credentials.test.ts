@@ -4,7 +4,7 @@
  * checked against the public key cognito-local publishes. `cognitoClientLookup` is exercised
  * against a small HTTP server that answers DescribeUserPoolClient in the AWS JSON protocol.
  */
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -91,10 +91,10 @@ const parse = async (response: Response): Promise<Answer> => {
 describe('client-credentials token endpoint', () => {
   let endpoint: ClientCredentialsEndpoint;
 
-  before(async () => {
+  beforeAll(async () => {
     endpoint = await startClientCredentialsEndpoint({ issuer: ISSUER, lookupClient, port: 0, now: () => NOW_MS });
   });
-  after(async () => {
+  afterAll(async () => {
     await endpoint.close();
   });
 
@@ -429,7 +429,7 @@ describe('cognitoClientLookup', () => {
   let server: http.Server;
   let endpointUrl: string;
 
-  before(async () => {
+  beforeAll(async () => {
     server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -449,7 +449,7 @@ describe('cognitoClientLookup', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     endpointUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  after(async () => {
+  afterAll(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });

@@ -2,7 +2,7 @@
  * The Cognito trigger, the Cognito event sync and the role change, against the real access
  * store on an in-process dynalite (real conditional writes), with Cognito itself a fake.
  */
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { afterAll, beforeAll, beforeEach, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -28,7 +28,7 @@ let server: import('node:http').Server;
 let raw: DynamoDBClient;
 let store: AccessStore;
 
-before(async () => {
+beforeAll(async () => {
   server = dynalite({ createTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -44,7 +44,7 @@ before(async () => {
   store = createDynamoAccessStore(DynamoDBDocumentClient.from(raw), TABLE);
 });
 
-after(async () => {
+afterAll(async () => {
   raw.destroy();
   await new Promise((resolve) => server.close(resolve));
 });

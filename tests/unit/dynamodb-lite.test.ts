@@ -3,7 +3,7 @@
  * signer byte for byte, and its BatchGetItem must retry, finish unprocessed keys and fail
  * closed, against a real HTTP server on 127.0.0.1.
  */
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
@@ -118,7 +118,7 @@ describe('createBatchGetReader', () => {
   let script: ((body: any) => Scripted)[] = [];
   let requests: { headers: http.IncomingHttpHeaders; body: any }[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     server = http.createServer((req, res) => {
       let text = '';
       req.on('data', (chunk) => (text += chunk));
@@ -134,7 +134,7 @@ describe('createBatchGetReader', () => {
     endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
-  after(() => {
+  afterAll(() => {
     server.closeAllConnections();
     server.close();
   });

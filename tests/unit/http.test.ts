@@ -4,7 +4,7 @@
  */
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { ForbiddenError, NotFoundError } from '../../lib/errors';

@@ -4,7 +4,7 @@
  */
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { MAX_QUANTITY, createInventoryService } from '../../functions/inventory/service';
 import type { InventoryStore, StockLevel } from '../../functions/inventory/store';

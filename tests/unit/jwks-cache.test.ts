@@ -4,7 +4,7 @@
  * node:crypto as in jwt.test.ts. Time, for the cache, is a clock the tests move: the defaults
  * (refetch interval 5 s, max age 10 min, staleness limit 1 h) are exercised without waiting.
  */
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { afterAll, beforeAll, beforeEach, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import http from 'node:http';
@@ -73,7 +73,7 @@ describe('the key set cache in the verifier', () => {
       { now },
     );
 
-  before(async () => {
+  beforeAll(async () => {
     server = http.createServer((_req, res) => {
       issuer.requests += 1;
       const answer = issuer.up ? () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: issuer.keys })) : () => res.writeHead(503).end('down');
@@ -84,7 +84,7 @@ describe('the key set cache in the verifier', () => {
     jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
   });
 
-  after(() => {
+  afterAll(() => {
     server.closeAllConnections();
     server.close();
   });

@@ -2,7 +2,7 @@
  * Access token verification against a key set served by a fake fetcher: an RSA key pair made
  * here, tokens signed here with node:crypto, and each way a token can fail mapped to its reason.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { Fetcher } from 'aws-jwt-verify/https';

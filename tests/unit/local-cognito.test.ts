@@ -12,7 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   AdminCreateUserCommand,
   AdminInitiateAuthCommand,
@@ -53,7 +53,7 @@ describe('local cognito-local launcher', () => {
   let userPoolId: string;
   let clientId: string;
 
-  before(async () => {
+  beforeAll(async () => {
     stateDir = mkdtempSync(path.join(os.tmpdir(), 'local-cognito-'));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
@@ -99,7 +99,7 @@ describe('local cognito-local launcher', () => {
     await cognito.send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: USERNAME, Password: PASSWORD, Permanent: true }));
   });
 
-  after(async () => {
+  afterAll(async () => {
     cognito?.destroy();
     if (child?.pid && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));

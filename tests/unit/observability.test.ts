@@ -2,7 +2,7 @@
  * The authorizer's observability without middy or Powertools: the embedded metrics' fields and
  * switches, and its own JSON logger's lines.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { createEmbeddedMetrics } from '../../lib/observability';
 import { createJsonLogger } from '../../authorizers/adapters/json-logger';

@@ -3,7 +3,7 @@
  * other answer, a slow server, an oversized body or another URL scheme. Served by a real HTTP
  * server on 127.0.0.1.
  */
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +14,7 @@ describe('TimeoutFetcher', () => {
   let base: string;
   const JWKS = JSON.stringify({ keys: [{ kid: 'k', kty: 'RSA', n: 'AQAB', e: 'AQAB' }] });
 
-  before(async () => {
+  beforeAll(async () => {
     server = http.createServer((req, res) => {
       if (req.url === '/jwks') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JWKS);
@@ -33,7 +33,7 @@ describe('TimeoutFetcher', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
-  after(() => {
+  afterAll(() => {
     server.closeAllConnections();
     server.close();
   });

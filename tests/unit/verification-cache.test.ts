@@ -2,7 +2,7 @@
  * The verification cache over a fake verifier and a fake clock: what is answered from the
  * cache, and every bound that sends a token back to the real verifier.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { JwtExpiredError, JwtInvalidSignatureError } from 'aws-jwt-verify/error';
 import type { AccessTokenClaims, AccessTokenVerifier, VerifiedToken } from '../../authorizers/adapters/jwt-verifier';
@@ -37,7 +37,10 @@ const fakeVerifier = (accepted: Record<string, AccessTokenClaims>) => {
       if (state.failWith) throw state.failWith;
       const found = accepted[token];
       if (!found) throw new JwtInvalidSignatureError('Invalid signature');
-      return { kind: 'user', claims: structuredClone(found) };
+      // A fresh copy per call, as a real verifier decodes one. Through JSON (claims are JSON), not
+      // structuredClone: under jest that builds its copy in Node's own realm, whose prototypes
+      // node:assert's deepEqual and instanceof TypeError tell apart from the test's.
+      return { kind: 'user', claims: JSON.parse(JSON.stringify(found)) as AccessTokenClaims };
     },
     hydrate: async () => {
       state.hydrated += 1;
