@@ -6,9 +6,14 @@
  *   → the route's function → JSON response
  *
  * and maps every thrown error to an HTTP answer (`{"error", "message"}`), keeping details in
- * the logs. Anything unexpected is a 500 with no internals.
+ * the logs. Anything unexpected is a 500 with no internals. It is a middy handler: Powertools'
+ * Lambda context, the official `@middy/http-security-headers` (HSTS, nosniff, frame and
+ * referrer policy, and CSP on HTML), and `gatewayErrors` below. The JSON body is parsed here, not
+ * with `@middy/http-json-body-parser`: that one answers 415 without a JSON content type and 422
+ * for bad JSON, where the contract says 400 with the reason, and it has no size bound.
  */
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
+import httpSecurityHeaders from '@middy/http-security-headers';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
@@ -87,7 +92,6 @@ const json = (statusCode: number, body: unknown, headers: Record<string, string>
   headers: {
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
     ...headers,
   },
   ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -114,6 +118,19 @@ export const toErrorResponse = (error: unknown, logger: Logger): APIGatewayProxy
   logger.error('unhandled error', error as Error);
   return json(500, { error: 'internal_error', message: 'Internal server error' });
 };
+
+/**
+ * The one place errors become HTTP answers, as a middy middleware. The official
+ * `@middy/http-error-handler` does not fit the contract: it answers with the message as a text
+ * body (not `{"error", "message"}`) and has no 503 for a dependency that is down. Its `onError`
+ * runs before the security headers' (middy runs `onError` in reverse order of `use`), so error
+ * answers carry them too.
+ */
+export const gatewayErrors = (logger: Logger): MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context> => ({
+  onError: (request) => {
+    request.response = toErrorResponse(request.error, logger);
+  },
+});
 
 export const createHttpService = (
   service: ServiceName,
@@ -156,9 +173,6 @@ export const createHttpService = (
 
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>(dispatch)
     .use(injectLambdaContext(logger))
-    .use({
-      onError: async (request) => {
-        request.response = toErrorResponse(request.error, logger);
-      },
-    });
+    .use(httpSecurityHeaders())
+    .use(gatewayErrors(logger));
 };

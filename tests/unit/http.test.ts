@@ -66,7 +66,10 @@ describe('createHttpService', () => {
       assert.deepEqual(bodyOf(response), { productId: 'p-1' });
       assert.equal(response.headers?.['content-type'], 'application/json; charset=utf-8');
       assert.equal(response.headers?.['cache-control'], 'no-store');
-      assert.equal(response.headers?.['x-content-type-options'], 'nosniff');
+      const header = (name: string) => Object.entries(response.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
+      assert.equal(header('x-content-type-options'), 'nosniff');
+      assert.match(String(header('strict-transport-security')), /max-age=\d+/);
+      assert.equal(header('referrer-policy'), 'no-referrer');
     });
 
     it('answers a protected route with the caller from the role context, its status and headers', async () => {
