@@ -20,7 +20,7 @@ import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWith
 import type { SnapshotReader } from '../lib/access/records';
 import { systemClock, type Clock } from '../lib/clock';
 import type { AuthorizerConfig } from '../lib/config';
-import type { EmbeddedMetrics, StructuredLogger } from '../lib/observability';
+import type { EmbeddedMetrics, StructuredLogger } from '../lib/metrics';
 import { carriesOfflineOverride, OFFLINE_OVERRIDE_HEADER, toAuthorizerContext, type RoleContext } from '../lib/policy/role-context';
 import { decideAccess, ruleFor, type AccessDecision } from '../lib/policy/route-policy';
 import type { AccessTokenVerifier } from './adapters/jwt-verifier';

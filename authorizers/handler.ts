@@ -10,7 +10,7 @@ import { withSnapshotCache, type SnapshotReader } from '../lib/access/records';
 import { authorizerConfig, dataConfig, identityConfig, verificationCacheConfig, type AuthorizerConfig, type VerificationCacheConfig } from '../lib/config';
 import { createBatchGetReader, createLiteSnapshotReader } from './adapters/dynamodb-lite';
 import { createAccessTokenVerifier, type AccessTokenVerifier } from './adapters/jwt-verifier';
-import { createEmbeddedMetrics, type EmbeddedMetrics } from '../lib/observability';
+import { createEmbeddedMetrics, type EmbeddedMetrics } from '../lib/metrics';
 import { createJsonLogger, type JsonLogger } from './adapters/json-logger';
 import { withVerificationCache } from './adapters/verification-cache';
 import { createAuthorizer } from './authorizer';

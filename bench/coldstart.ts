@@ -56,7 +56,7 @@ export interface BundleInfo {
 }
 
 /** Builds one function the way serverless-esbuild does for `serverless deploy`. */
-const bundleFunction = async (root: string, outRoot: string, fn: FunctionEntry): Promise<BundleInfo> => {
+export const bundleFunction = async (root: string, outRoot: string, fn: FunctionEntry): Promise<BundleInfo> => {
   const outdir = path.join(outRoot, path.dirname(fn.entry));
   const result = await build({
     absWorkingDir: root,

@@ -9,7 +9,7 @@
  * carries the bearer token), only what it is given.
  */
 import type { Context } from 'aws-lambda';
-import type { StructuredLogger } from '../../lib/observability';
+import type { StructuredLogger } from '../../lib/metrics';
 
 const LEVELS = { DEBUG: 8, INFO: 12, WARN: 16, ERROR: 20, CRITICAL: 24, SILENT: 28 } as const;
 type Level = keyof typeof LEVELS;

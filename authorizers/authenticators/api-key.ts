@@ -3,7 +3,7 @@
  * key's record and its owner's (constant-time secret check, expiry, revocation, the owner's
  * cut-offs). A key acts as its owner, as the owner is now, within its scopes.
  */
-import type { StructuredLogger } from '../../lib/observability';
+import type { StructuredLogger } from '../../lib/metrics';
 import { looksLikeApiKey, type ApiKeyRing } from '../../lib/access/api-keys';
 import { apiKeyRefusal, type SnapshotReader } from '../../lib/access/records';
 import { epochSeconds, type Clock } from '../../lib/clock';

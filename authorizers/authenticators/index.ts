@@ -3,7 +3,7 @@
  * credential decides: a role context or a denial. A new kind of credential is a file of its own
  * in this folder and one line below.
  */
-import type { StructuredLogger } from '../../lib/observability';
+import type { StructuredLogger } from '../../lib/metrics';
 import { createApiKeyRing } from '../../lib/access/api-keys';
 import type { SnapshotReader } from '../../lib/access/records';
 import type { Clock } from '../../lib/clock';

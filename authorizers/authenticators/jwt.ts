@@ -3,7 +3,7 @@
  * signature and claims by aws-jwt-verify; for a user, the gateway's access records (session
  * revoked? a cut-off after the login? managed branches) in one read.
  */
-import type { StructuredLogger } from '../../lib/observability';
+import type { StructuredLogger } from '../../lib/metrics';
 import { revocationReason, type SnapshotReader } from '../../lib/access/records';
 import type { MachineClientConfig } from '../../lib/config';
 import { isRole } from '../../lib/policy/route-policy';
