@@ -145,7 +145,10 @@ class Part {
       }
     };
     signal('SIGTERM');
-    const killed = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
+    // A grace period that does not keep the process alive once the part has exited.
+    let grace: NodeJS.Timeout | undefined;
+    const killed = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => (grace = setTimeout(() => resolve(false), 5000)))]);
+    clearTimeout(grace);
     if (!killed) {
       signal('SIGKILL');
       await exited;
