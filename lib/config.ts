@@ -151,10 +151,10 @@ const machineClients = (env: Env, userClientId: string): MachineClientConfig[] =
     seen.add(clientId);
     if (name !== undefined && (typeof name !== 'string' || name.trim() === '' || name.length > 64)) fail(`[${index}].name must be 1-64 characters`);
     if (!Array.isArray(roles) || !roles.every(isRole)) return fail(`[${index}].roles must be a list of roles`);
-    if (!Array.isArray(branches) || !branches.every((b) => typeof b === 'string' && BRANCH_ID.test(b))) {
+    if (!Array.isArray(branches) || !branches.every((b): b is string => typeof b === 'string' && BRANCH_ID.test(b))) {
       return fail(`[${index}].branches must be a list of branch ids`);
     }
-    return { clientId, name: typeof name === 'string' ? name.trim() : clientId, roles: [...roles], branches: [...branches] as string[] };
+    return { clientId, name: typeof name === 'string' ? name.trim() : clientId, roles: [...roles], branches: [...branches] };
   });
 };
 

@@ -55,7 +55,7 @@ interface Entry {
 const parseJwks = (body: ArrayBuffer): Jwks => {
   let jwks: Parameters<typeof assertIsJwks>[0];
   try {
-    jwks = JSON.parse(new TextDecoder('utf8', { fatal: true }).decode(body));
+    jwks = JSON.parse(new TextDecoder('utf8', { fatal: true }).decode(body)) as typeof jwks;
   } catch {
     throw new JwksValidationError('JWKS is not JSON');
   }

@@ -114,7 +114,7 @@ export class TimeoutFetcher implements Fetcher {
         });
         response.on('end', () => {
           const body = Buffer.concat(chunks);
-          resolve(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer);
+          resolve(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
         });
         response.on('error', reject);
       });
@@ -129,7 +129,7 @@ const isNonEmptyString = (value: unknown): value is string => typeof value === '
 
 const assertGatewayClaims = (header: { alg?: unknown }, payload: JwtPayload, userClientId: string): void => {
   // Cognito signs with RS256 only; refuse anything else even if the key would verify it.
-  if (header.alg !== 'RS256') throw new JwtInvalidSignatureAlgorithmError('Unexpected signature algorithm', header.alg as string, 'RS256');
+  if (header.alg !== 'RS256') throw new JwtInvalidSignatureAlgorithmError('Unexpected signature algorithm', header.alg, 'RS256');
   if (typeof payload.exp !== 'number') throw new MissingClaimError('Token has no exp claim');
   if (typeof payload.iat !== 'number') throw new MissingClaimError('Token has no iat claim');
   for (const claim of ['sub', 'jti'] as const) {

@@ -4,6 +4,6 @@ import { createLogger } from '../../lib/observability';
 
 export const handler = createHttpService('health', createLogger('health'), {
   'GET /health': publicRoute({
-    handle: async () => ({ body: { status: 'ok' } }),
+    handle: () => Promise.resolve({ body: { status: 'ok' } }),
   }),
 });

@@ -31,7 +31,7 @@ const toStock = (item: Record<string, unknown>): StockLevel => ({
   branchId: String(item.branchId),
   productId: String(item.productId),
   quantity: Number(item.quantity ?? 0),
-  updatedAt: String(item.updatedAt ?? ''),
+  updatedAt: typeof item.updatedAt === 'string' ? item.updatedAt : '',
   version: Number(item.version ?? 0),
 });
 

@@ -52,8 +52,8 @@ export interface ProtectedRoute<B = undefined, Q = undefined> {
   handle(request: Request<B, Q> & { caller: RoleContext }): Promise<Reply>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyRoute = PublicRoute<any, any> | ProtectedRoute<any, any>;
+/** Any route of the table: `handle` is a method, so a route typed for its own body and query fits. */
+type AnyRoute = PublicRoute<unknown, unknown> | ProtectedRoute<unknown, unknown>;
 
 export const publicRoute = <B = undefined, Q = undefined>(route: Omit<PublicRoute<B, Q>, 'public'>): PublicRoute<B, Q> => ({
   ...route,

@@ -34,7 +34,7 @@ export const decodePageToken = (token: string, keyNames: readonly string[]): Rec
   if (entries.length !== keyNames.length || !entries.every(([k, v]) => keyNames.includes(k) && typeof v === 'string' && ID_PATTERN.test(v))) {
     throw invalid();
   }
-  return Object.fromEntries(entries) as Record<string, string>;
+  return Object.fromEntries(entries);
 };
 
 /** `?limit=` as an integer in [1, max]. */

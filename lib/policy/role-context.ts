@@ -107,7 +107,7 @@ const parseRoleContext = (value: unknown): RoleContext | undefined => {
     username: c.username,
     roles: [...c.roles],
     branches: [...c.branches],
-    scopes: [...(c.scopes as Scope[])],
+    scopes: [...c.scopes],
     ...optional,
     expiresAt: c.expiresAt,
   };

@@ -47,6 +47,6 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableNam
     ...createSessionRecords(table),
     ...createApiKeyRecords(table),
     snapshot: async (sub, sessionId) => snapshotFromItems(await table.batchGet([USER + sub, SESSION + sessionId]), sub, sessionId),
-    apiKey: (keyId) => readApiKey(table.get, keyId),
+    apiKey: (keyId) => readApiKey((pk) => table.get(pk), keyId),
   };
 };
