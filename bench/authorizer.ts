@@ -404,7 +404,7 @@ const cachedBreakdown = async (input: {
   const freshToken = () => header.slice('Bearer '.length);
   await parts.verificationCacheHit.verify(input.token);
   await parts.snapshotCacheHit.snapshot(input.sub, input.sessionId);
-  const contextOnly = audit.logger.withLambdaContext(async () => undefined);
+  const contextOnly = audit.logger.withLambdaContext(() => Promise.resolve(undefined));
   const metricValues = [
     ['AuthorizerAllow', 'Count', 1],
     ['AuthorizerLatency', 'Milliseconds', 0.05],

@@ -115,7 +115,7 @@ const printTable = (rows: [string, Value][]) => {
   const cells = rows.map(([key, value]) => [
     key,
     value === null ? 'null' : String(value),
-    TARGETS[key] ? `${TARGETS[key]!.op} ${TARGETS[key]!.value}` : '',
+    TARGETS[key] ? `${TARGETS[key].op} ${TARGETS[key].value}` : '',
     met(key, value),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
@@ -215,7 +215,7 @@ const main = async (): Promise<number> => {
         const userToken = user === manager ? token : await login(stack.gatewayUrl, user.username, user.password);
         callers.push({ name: user.roles.join('+'), token: userToken, principal: { authType: 'user', roles: user.roles, branches: user.branches, scopes: [] } });
         const [h, p, sig] = userToken.split('.') as [string, string, string];
-        const original = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+        const original = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown> & { exp: number };
         // Always a change under the old signature: admin rights and a longer life.
         const forged = { ...original, 'cognito:groups': ['admin'], exp: original.exp + 3600 };
         callers.push({ name: `${user.roles.join('+')} forged as admin`, token: `${h}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${sig}` });
@@ -323,7 +323,7 @@ const main = async (): Promise<number> => {
           kb_source: round(p.inputBytes / 1024, 1),
           files: p.files,
         })),
-        cold_start_samples: cold?.samples.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v, 1)]))) ?? null,
+        cold_start_samples: cold?.samples.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]: [string, number]) => [k, round(v, 1)]))) ?? null,
         total_s: round((Date.now() - started) / 1000, 1),
       },
     };
@@ -364,4 +364,10 @@ const main = async (): Promise<number> => {
   }
 };
 
-main().then((code) => process.exit(code));
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

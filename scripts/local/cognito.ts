@@ -89,7 +89,10 @@ const keepAuthTimeOnRefresh =
     const route = router(target);
     if (!AUTH_TARGETS.has(target)) return route;
     const wrapped: Route = (ctx, req) => {
-      const authTime = REFRESH_FLOWS.has(req?.AuthFlow) ? refreshTokenIssuedAt(req?.AuthParameters?.REFRESH_TOKEN) : undefined;
+      // cognito-local types the request body as any: only these two members are read here.
+      const body = req as { AuthFlow?: unknown; AuthParameters?: { REFRESH_TOKEN?: unknown } } | undefined;
+      const flow = body?.AuthFlow;
+      const authTime = typeof flow === 'string' && REFRESH_FLOWS.has(flow) ? refreshTokenIssuedAt(body?.AuthParameters?.REFRESH_TOKEN) : undefined;
       return authTime === undefined ? route(ctx, req) : refreshAuthTime.run(authTime, () => route(ctx, req));
     };
     return wrapped;
@@ -133,7 +136,7 @@ const triggersFromEnv = (raw: string | undefined): Config['TriggerFunctions'] | 
     if (!TRIGGERS.includes(trigger)) throw new Error(`COGNITO_TRIGGER_FUNCTIONS: unknown trigger "${trigger}"`);
     if (typeof name !== 'string' || name === '') throw new Error(`COGNITO_TRIGGER_FUNCTIONS: ${trigger} needs a function name`);
   }
-  return parsed as Config['TriggerFunctions'];
+  return parsed;
 };
 
 const withEnvironment = (config: Config, env: NodeJS.ProcessEnv): Config => {

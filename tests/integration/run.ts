@@ -74,4 +74,10 @@ const main = async (): Promise<number> => {
   return code;
 };
 
-main().then((code) => process.exit(code));
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
