@@ -21,7 +21,7 @@ const requestToken = async (form: Record<string, string>, credentials = `${partn
     body: new URLSearchParams(form).toString(),
     signal: AbortSignal.timeout(10_000),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 };
 
 const machineToken = async (scope?: string): Promise<string> => {

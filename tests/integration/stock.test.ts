@@ -75,7 +75,7 @@ describe('stock adjustments', () => {
     // and bounded here, not treated as applied.
     const unauthenticated = outcomes.filter((o) => o.status === 401).length;
     assert.ok(unauthenticated <= 10, `${unauthenticated} of 1000 answered 401`);
-    assert.ok([...statuses].every((s) => s === 200 || s === 409 || s === 401), `only 200, 409 (and rare 401), got ${[...statuses]}`);
+    assert.ok([...statuses].every((s) => s === 200 || s === 409 || s === 401), `only 200, 409 (and rare 401), got ${[...statuses].join(',')}`);
     const accepted = outcomes.filter((o) => o.status === 200).reduce((sum, o) => sum + o.delta, 0);
     assert.ok(outcomes.some((o) => o.status === 409), 'some removals were refused');
     const list = await call('GET', '/branches/1/products', { token: admin.accessToken });

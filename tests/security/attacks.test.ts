@@ -85,9 +85,9 @@ describe('attacks on the bearer token', () => {
 
   it('refuses HS256 tokens signed with the public key in every encoding', async () => {
     const secrets: [string, string | Buffer][] = [
-      ['SPKI PEM', publicKey.export({ type: 'spki', format: 'pem' }) as string],
-      ['PKCS#1 PEM', publicKey.export({ type: 'pkcs1', format: 'pem' }) as string],
-      ['SPKI DER', publicKey.export({ type: 'spki', format: 'der' }) as Buffer],
+      ['SPKI PEM', publicKey.export({ type: 'spki', format: 'pem' })],
+      ['PKCS#1 PEM', publicKey.export({ type: 'pkcs1', format: 'pem' })],
+      ['SPKI DER', publicKey.export({ type: 'spki', format: 'der' })],
       ['JWK JSON', JSON.stringify(publicKey.export({ format: 'jwk' }))],
       ['modulus n', (publicKey.export({ format: 'jwk' }) as { n: string }).n],
     ];
@@ -141,7 +141,7 @@ describe('attacks on the bearer token', () => {
   describe('validly signed tokens with wrong claims (minted with the emulator\'s public test key)', () => {
     const now = () => Math.floor(Date.now() / 1000);
     const mint = (changes: Record<string, unknown>, drop: string[] = []) => {
-      const payload: Record<string, unknown> = { ...claims, jti: `${claims.jti}-${Math.random()}`, ...changes };
+      const payload: Record<string, unknown> = { ...claims, jti: `${String(claims.jti)}-${Math.random()}`, ...changes };
       for (const name of drop) delete payload[name];
       return rs256(header, payload, emulatorKey);
     };

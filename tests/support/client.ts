@@ -23,6 +23,7 @@ export const stack = (): StackInfo => {
   return JSON.parse(raw) as StackInfo;
 };
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON answer of any shape, read by the tests' assertions
 export interface Answer<T = any> {
   status: number;
   body: T;
@@ -38,6 +39,7 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as Answer: the body's shape is what the test asserts
 export const call = async <T = any>(method: string, path: string, options: CallOptions = {}): Promise<Answer<T>> => {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
@@ -48,7 +50,7 @@ export const call = async <T = any>(method: string, path: string, options: CallO
   }
   const response = await fetch(`${stack().gatewayUrl}${path}`, { method, headers, body, signal: AbortSignal.timeout(15_000) });
   const text = await response.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
@@ -68,7 +70,7 @@ export type Who = 'admin' | 'manager' | 'customer';
 
 export const user = (who: Who): SeedUser => {
   const role = who === 'manager' ? 'branch-manager' : who;
-  const found = stack().users.find((u) => u.roles.includes(role as SeedUser['roles'][number]));
+  const found = stack().users.find((u) => u.roles.includes(role));
   if (!found) throw new Error(`No seeded ${who}`);
   return found;
 };
@@ -102,6 +104,7 @@ export const loginAs = async (seeded: { username: string; password: string }) =>
   call('POST', '/auth/login', { body: { username: seeded.username, password: seeded.password } });
 
 /** The gateway's log lines (JSON ones only), for audit-trail assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- log lines of any shape, read by the tests' assertions
 export const gatewayLog = async (): Promise<Record<string, any>[]> => {
   const { readFileSync } = await import('node:fs');
   const path = await import('node:path');
@@ -112,7 +115,7 @@ export const gatewayLog = async (): Promise<Record<string, any>[]> => {
     .filter((line) => line.startsWith('{'))
     .map((line) => {
       try {
-        return JSON.parse(line) as Record<string, any>;
+        return JSON.parse(line) as Record<string, unknown>;
       } catch {
         return {};
       }
@@ -140,6 +143,7 @@ export const cognito = async () => {
 };
 
 /** Invoke one of the gateway's functions directly, as EventBridge or Cognito would. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the function's JSON answer, read by the tests' assertions
 export const invokeFunction = async (name: string, event: unknown): Promise<{ status: number; payload: any }> => {
   const response = await fetch(`${stack().lambdaUrl}/2015-03-31/functions/serverless-api-gateway-local-${name}/invocations`, {
     method: 'POST',

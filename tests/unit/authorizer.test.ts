@@ -128,10 +128,11 @@ const harness = (options: HarnessOptions = {}) => {
     ...(options.ready ? { ready: options.ready } : {}),
     clock: () => NOW * 1000,
   });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the decision line's fields, read by the tests' assertions
   const decisionLog = (): Record<string, any> => {
     const decisions = lines.filter((line) => line.message === 'authorizer decision');
     assert.equal(decisions.length, 1, 'exactly one decision line per request');
-    return decisions[0]!.extra[0] as Record<string, any>;
+    return decisions[0]!.extra[0] as Record<string, unknown>;
   };
   return { authorize, lines, metricNames, tokens: verifier.tokens, snapshots: accessStore.calls, keyReads: accessStore.keyCalls, decisionLog };
 };

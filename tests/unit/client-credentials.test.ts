@@ -177,7 +177,7 @@ describe('client-credentials token endpoint', () => {
 
   it("sets exp and expires_in from the client's access token validity", async () => {
     const short = clients.get('short0lived')!;
-    const answer = await requestToken({}, short.clientId, short.clientSecret!);
+    const answer = await requestToken({}, short.clientId, short.clientSecret);
     assert.equal(answer.status, 200, answer.text);
     assert.equal(answer.json.expires_in, 300);
     assert.equal(decode(String(answer.json.access_token)).payload.exp, NOW_S + 300);
@@ -231,7 +231,7 @@ describe('client-credentials token endpoint', () => {
 
   it('refuses a client whose allowed scopes are all standard ones', async () => {
     const standard = clients.get('standard0scopes0only')!;
-    assertOAuthError(await requestToken({}, standard.clientId, standard.clientSecret!), 400, 'invalid_scope');
+    assertOAuthError(await requestToken({}, standard.clientId, standard.clientSecret), 400, 'invalid_scope');
   });
 
   it('refuses a malformed scope', async () => {
@@ -292,7 +292,7 @@ describe('client-credentials token endpoint', () => {
   it('refuses a client without the client_credentials flow', async () => {
     for (const id of ['code0only', 'oauth0disabled']) {
       const c = clients.get(id)!;
-      assertOAuthError(await requestToken({}, c.clientId, c.clientSecret!), 400, 'unauthorized_client', c.clientSecret!);
+      assertOAuthError(await requestToken({}, c.clientId, c.clientSecret), 400, 'unauthorized_client', c.clientSecret!);
     }
   });
 
@@ -388,7 +388,7 @@ describe('client-credentials token endpoint', () => {
 
   it('answers server_error for a client whose token validity is unusable', async () => {
     const bad = clients.get('bad0validity')!;
-    assertOAuthError(await requestToken({}, bad.clientId, bad.clientSecret!), 500, 'server_error', bad.clientSecret!);
+    assertOAuthError(await requestToken({}, bad.clientId, bad.clientSecret), 500, 'server_error', bad.clientSecret!);
   });
 
   it('survives a malformed HTTP request and keeps serving', async () => {

@@ -16,7 +16,7 @@ import { createCognitoEvents, type CognitoCloudTrailEvent } from '../../function
 import { createUsersService } from '../../functions/users/service';
 import { createLogger } from '../../lib/observability';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- dynalite ships no types: a typed require, where an import would not compile
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:http').Server;
 
 const TABLE = 'access';

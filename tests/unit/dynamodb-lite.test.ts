@@ -115,7 +115,9 @@ describe('createBatchGetReader', () => {
   let endpoint: string;
   /** What the fake DynamoDB answers next, one entry per request. */
   type Scripted = { status: number; body?: unknown; delayMs?: number };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the request's DynamoDB JSON, as the scripts and assertions read it
   let script: ((body: any) => Scripted)[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
   let requests: { headers: http.IncomingHttpHeaders; body: any }[] = [];
 
   beforeAll(async () => {

@@ -5,7 +5,6 @@
  */
 import { createJsonLogger, type JsonLogger } from '../../authorizers/adapters/json-logger';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createApiKeyRing, type ApiKeyMacKey, type ApiKeyRing } from '../../lib/access/api-keys';
 import { createLogger } from '../../lib/observability';
@@ -58,7 +57,7 @@ export const httpEvent = (routeKey: string, init: HttpEventInit = {}): APIGatewa
       timeEpoch: 1_893_456_000_000,
       ...(init.authorizer !== undefined ? { authorizer: { lambda: init.authorizer } } : {}),
     },
-  }) as unknown as APIGatewayProxyEventV2;
+  });
 
 /** A valid role context; override what the test is about. */
 export const roleContext = (overrides: Partial<RoleContext> = {}): RoleContext => ({
@@ -94,10 +93,10 @@ export const recordingLogger = (serviceName = 'unit'): { logger: Logger; lines: 
   const lines: LogLine[] = [];
   for (const level of ['info', 'warn', 'error'] as const) {
     const original = logger[level].bind(logger);
-    logger[level] = ((message, ...extra) => {
+    logger[level] = (message, ...extra) => {
       lines.push({ level, message, extra });
-      original(message, ...(extra as LogAttributes[]));
-    }) as Logger['info'];
+      original(message, ...extra);
+    };
   }
   return { logger, lines };
 };
@@ -119,17 +118,19 @@ export const recordingJsonLogger = (serviceName = 'unit'): { logger: JsonLogger;
 };
 
 /** The parsed JSON body of a service response. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON body of any shape, read by the tests' assertions
 export const bodyOf = (response: APIGatewayProxyStructuredResultV2): any =>
   response.body === undefined ? undefined : JSON.parse(response.body);
 
 /** What `run` printed to stdout (where Powertools writes), line by line. */
 export const printedBy = async (run: () => Promise<unknown>): Promise<string[]> => {
   const printed: string[] = [];
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- saved and restored as is, never called detached
   const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     printed.push(String(chunk));
     return true;
-  }) as typeof process.stdout.write;
+  };
   try {
     await run();
   } finally {

@@ -271,7 +271,7 @@ describe('createJwksCache on its own', () => {
       fetch: async () => {
         state.fetched += 1;
         if (state.down) throw new Error('down');
-        return new TextEncoder().encode(JSON.stringify({ keys: state.keys })).buffer as ArrayBuffer;
+        return new TextEncoder().encode(JSON.stringify({ keys: state.keys })).buffer;
       },
     };
     return { state, fetcher };

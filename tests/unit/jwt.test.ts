@@ -30,7 +30,7 @@ const JWKS = { keys: [publicJwk] };
 
 const toArrayBuffer = (text: string): ArrayBuffer => {
   const bytes = new TextEncoder().encode(text);
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 };
 
 /** A fetcher that serves `body` (the JSON of a key set by default) and records what was asked. */

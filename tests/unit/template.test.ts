@@ -15,6 +15,7 @@ import { MACHINE_CLIENTS, RESOURCE_SERVER_ID, tableNames } from '../../scripts/l
 const ROOT = path.resolve(__dirname, '..', '..');
 const WORK = path.join('.local', `template-test-${process.pid}`);
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation properties of any shape, read by the tests' assertions
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string | string[]; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 type Resources = Record<string, Resource>;
 /** Stage `dev`: what most tests below read. */
