@@ -65,6 +65,13 @@ export const createAuthFlows = (deps: AuthDeps) => {
   const clock = deps.clock ?? systemClock;
   const sessionLifetime = () => epochSeconds(clock()) + deps.config.refreshTokenValidityDays * 86_400;
 
+  /**
+   * Wait until the second after a cut-off is under way (cut-offs refuse up to and including
+   * their second). At most 2 s: a cut-off further ahead is a clock skew, not this second, and
+   * waiting it out would hold the request; the new token is then refused like any other.
+   */
+  const waitPast = (cutOff: number) => sleep(Math.min(2000, Math.max(0, (cutOff + 1) * 1000 - clock() + 5)));
+
   /** Username and password for tokens, through Cognito (and its trigger), recorded as a session. */
   const login = async (input: { username: string; password: string }): Promise<TokenAnswer> => {
     let tokens = await deps.identity.passwordLogin(input.username, input.password);
@@ -76,8 +83,7 @@ export const createAuthFlows = (deps: AuthDeps) => {
     if (revocationReason({ ...(user ? { user } : {}) }, { issuedAt: token.iat, authTime: token.authTime })) {
       // A cut-off in this very second (they refuse up to and including their second): sign
       // in again once that second is over, so the new session is not born revoked.
-      const until = Math.max(user?.signedOutAt ?? 0, user?.disabledAt ?? 0, user?.rolesChangedAt ?? 0);
-      await sleep((until + 1) * 1000 - clock() + 5);
+      await waitPast(Math.max(user?.signedOutAt ?? 0, user?.disabledAt ?? 0, user?.rolesChangedAt ?? 0));
       tokens = await deps.identity.passwordLogin(input.username, input.password);
       token = describe(tokens.accessToken);
     }
@@ -107,14 +113,21 @@ export const createAuthFlows = (deps: AuthDeps) => {
         throw invalidRefreshToken();
       }
     }
-    const tokens = await deps.identity.refresh(input.refreshToken);
-    const token = describe(tokens.accessToken);
+    let tokens = await deps.identity.refresh(input.refreshToken);
+    let token = describe(tokens.accessToken);
     // Whoever issued the refresh token: the new token dates its login by auth_time, and a
     // login before a cut-off stays cut off (the authorizer would refuse the token anyway).
-    const refused = loginCutOff(await deps.accessStore.getUser(token.sub), token.authTime);
+    const user = await deps.accessStore.getUser(token.sub);
+    const refused = loginCutOff(user, token.authTime);
     if (refused) {
       logger.info('refresh refused', { reason: refused, sub: token.sub });
       throw invalidRefreshToken();
+    }
+    if (user?.rolesChangedAt !== undefined && token.iat <= user.rolesChangedAt) {
+      // A role change in this very second would refuse the new token: refresh again once it is over.
+      await waitPast(user.rolesChangedAt);
+      tokens = await deps.identity.refresh(input.refreshToken);
+      token = describe(tokens.accessToken);
     }
     if (session) {
       try {
@@ -123,6 +136,7 @@ export const createAuthFlows = (deps: AuthDeps) => {
           sessionId: token.sessionId,
           sub: token.sub,
           tokenExpiresAt: token.exp,
+          sessionExpiresAt: sessionLifetime(),
         });
       } catch (error) {
         if (error instanceof SessionRevokedError) throw invalidRefreshToken(error);

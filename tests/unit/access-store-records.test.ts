@@ -84,20 +84,21 @@ describe('sessions', () => {
     const t = now();
     await store().recordLogin({ sessionId: root, sub, refreshToken, issuedAt: t, expiresAt: t + DAY });
 
-    await store().linkRefreshedToken({ rootSessionId: root, sessionId: child, sub, tokenExpiresAt: t + 3600 });
+    await store().linkRefreshedToken({ rootSessionId: root, sessionId: child, sub, tokenExpiresAt: t + 3600, sessionExpiresAt: t + DAY });
 
     assert.deepEqual((await store().sessionForRefreshToken(refreshToken))?.children, [child]);
     assert.deepEqual(pick(await table.raw(SESSION + child), 'parent', 'sub', 'expiresAt'), { parent: root, sub, expiresAt: t + 3600 });
+    assert.equal((await table.raw(SESSION + root))?.expiresAt, t + DAY, "the login's record expires with its refresh token, never stays forever");
   });
 
   it('refuses to link a token to a login revoked before (SessionRevokedError), and records no child', async () => {
     const { sub } = newUser();
     const [root, child] = [newSessionId(), newSessionId()];
-    await store().linkRefreshedToken({ rootSessionId: root, sessionId: newSessionId(), sub, tokenExpiresAt: now() + 3600 });
+    await store().linkRefreshedToken({ rootSessionId: root, sessionId: newSessionId(), sub, tokenExpiresAt: now() + 3600, sessionExpiresAt: now() + DAY });
     await store().revokeSession({ sessionId: root, sub, expiresAt: now() + DAY });
 
     await assert.rejects(
-      store().linkRefreshedToken({ rootSessionId: root, sessionId: child, sub, tokenExpiresAt: now() + 3600 }),
+      store().linkRefreshedToken({ rootSessionId: root, sessionId: child, sub, tokenExpiresAt: now() + 3600, sessionExpiresAt: now() + DAY }),
       SessionRevokedError,
     );
 
@@ -108,20 +109,20 @@ describe('sessions', () => {
   it('with one session id across refreshes (origin_jti): links nothing, and refuses once that session is revoked', async () => {
     const { sub } = newUser();
     const sessionId = newSessionId();
-    await store().linkRefreshedToken({ rootSessionId: sessionId, sessionId, sub, tokenExpiresAt: now() + 3600 });
+    await store().linkRefreshedToken({ rootSessionId: sessionId, sessionId, sub, tokenExpiresAt: now() + 3600, sessionExpiresAt: now() + DAY });
     assert.equal(await table.raw(SESSION + sessionId), undefined, 'nothing to link');
 
     await store().revokeSession({ sessionId, sub, expiresAt: now() + DAY });
 
-    await assert.rejects(store().linkRefreshedToken({ rootSessionId: sessionId, sessionId, sub, tokenExpiresAt: now() + 3600 }), SessionRevokedError);
+    await assert.rejects(store().linkRefreshedToken({ rootSessionId: sessionId, sessionId, sub, tokenExpiresAt: now() + 3600, sessionExpiresAt: now() + DAY }), SessionRevokedError);
   });
 
   it('revokes, from any one token of a login, that token, the login and every token refreshed from it; other logins stay', async () => {
     // Prepare: one login with three refreshed tokens, and another login of the same user
     const { sub } = newUser();
     const [root, a, b, c, other] = [newSessionId(), newSessionId(), newSessionId(), newSessionId(), newSessionId()];
-    for (const child of [a, b, c]) await store().linkRefreshedToken({ rootSessionId: root, sessionId: child, sub, tokenExpiresAt: now() + 3600 });
-    await store().linkRefreshedToken({ rootSessionId: other, sessionId: newSessionId(), sub, tokenExpiresAt: now() + 3600 });
+    for (const child of [a, b, c]) await store().linkRefreshedToken({ rootSessionId: root, sessionId: child, sub, tokenExpiresAt: now() + 3600, sessionExpiresAt: now() + DAY });
+    await store().linkRefreshedToken({ rootSessionId: other, sessionId: newSessionId(), sub, tokenExpiresAt: now() + 3600, sessionExpiresAt: now() + DAY });
     // Act
     await store().revokeSession({ sessionId: b, sub, expiresAt: now() + DAY });
     // Assess
@@ -136,13 +137,13 @@ describe('sessions', () => {
     const { sub } = newUser();
     const [root, child] = [newSessionId(), newSessionId()];
     const t = now();
-    await store().linkRefreshedToken({ rootSessionId: root, sessionId: child, sub, tokenExpiresAt: t + 10 * DAY });
+    await store().linkRefreshedToken({ rootSessionId: root, sessionId: child, sub, tokenExpiresAt: t + 10 * DAY, sessionExpiresAt: t + 10 * DAY });
     await table.set(SESSION + child, { revokedAt: 1234 });
     // Act: revoke asking for 1 day only
     await store().revokeSession({ sessionId: child, sub, expiresAt: t + DAY });
     // Assess
     assert.deepEqual(pick(await table.raw(SESSION + child), 'expiresAt', 'revokedAt'), { expiresAt: t + 10 * DAY, revokedAt: 1234 });
-    assert.equal((await table.raw(SESSION + root))?.expiresAt, t + DAY, 'a record with no expiry gets the one asked for');
+    assert.equal((await table.raw(SESSION + root))?.expiresAt, t + 10 * DAY, "the login's record keeps the longer life it had");
 
     await store().revokeSession({ sessionId: child, sub, expiresAt: t + 20 * DAY });
 
@@ -169,7 +170,7 @@ describe('sessions', () => {
     const [root, child] = [newSessionId(), newSessionId()];
     await store().putUser({ ...user, branches: ['7'] });
     await store().raiseCutOff({ ...user, kind: 'signedOutAt', at: 1000 });
-    await store().linkRefreshedToken({ rootSessionId: root, sessionId: child, sub: user.sub, tokenExpiresAt: now() + 3600 });
+    await store().linkRefreshedToken({ rootSessionId: root, sessionId: child, sub: user.sub, tokenExpiresAt: now() + 3600, sessionExpiresAt: now() + DAY });
     await store().revokeSession({ sessionId: child, sub: user.sub, expiresAt: now() + DAY });
     const before = table.sent.length;
     // Act
@@ -210,7 +211,7 @@ describe('API keys', () => {
     assert.deepEqual(record?.branches, ['3'], 'the profile is kept');
   });
 
-  it('refuses a key beyond maxLive with TooManyApiKeysError, and stores nothing of it', async () => {
+  it('refuses a key beyond maxLive with TooManyApiKeysError, and leaves nothing of it usable or listed', async () => {
     const { sub } = newUser();
     const held = [keyRecord(sub), keyRecord(sub)];
     for (const key of held) await store().createApiKey({ key, ownerRoles: [], maxLive: 2 });
@@ -223,7 +224,37 @@ describe('API keys', () => {
     });
 
     assert.deepEqual(await listedIds(sub), held.map((key) => key.id).sort());
-    assert.equal(await table.raw(APIKEY + third.id), undefined);
+    // Written before the owner's list (so a concurrent listing never drops a live key), then revoked.
+    assert.notEqual((await table.raw(APIKEY + third.id))?.revokedAt, undefined);
+    assert.equal((await store().apiKey(third.id)).key?.revokedAt !== undefined, true);
+  });
+
+  it("keeps a new key listed when a listing of the owner's keys runs between the creation's two writes", async () => {
+    // Prepare: the first write of the creation is followed at once by a listing (as a
+    // concurrent GET /api-keys would be), before the creation's second write
+    const { sub } = newUser();
+    const key = keyRecord(sub);
+    let armed = true;
+    table.documents.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        if (armed) {
+          armed = false;
+          await store().listApiKeys(sub);
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'listBetweenWrites' },
+    );
+    try {
+      // Act
+      await store().createApiKey({ key, ownerRoles: [], maxLive: 20 });
+    } finally {
+      table.documents.middlewareStack.remove('listBetweenWrites');
+    }
+    // Assess
+    assert.deepEqual(await listedIds(sub), [key.id]);
+    assert.deepEqual((await store().listApiKeys(sub)).map((listed) => listed.id), [key.id]);
   });
 
   it('gives the last free slots to exactly as many of several concurrent creations', async () => {

@@ -238,6 +238,22 @@ describe('refresh', () => {
     assert.equal(await refusal(renewed.accessToken), undefined);
     assert.equal(await refusal(login.accessToken), 'roles_changed', 'the token with the old groups is refused');
   });
+
+  it('refreshes again once the second is over when the roles changed in the same second, so the new token is not born refused', async () => {
+    // Prepare: a role change in this second, 200 ms before its end
+    const { flows, credentials, account, cognito, clock } = setup();
+    const login = await flows.login(credentials);
+    clock.advance(1000);
+    clock.toEndOfSecond(200);
+    const second = epochSeconds(clock());
+    await table.store.raiseCutOff({ sub: account.sub, username: account.username, kind: 'rolesChangedAt', at: second });
+    // Act
+    const renewed = await flows.refresh({ refreshToken: login.refreshToken! });
+    // Assess
+    assert.equal(cognito.count('refresh'), 2, 'refreshed at Cognito a second time');
+    assert.ok(claimsOf(renewed.accessToken).iat > second);
+    assert.equal(await refusal(renewed.accessToken), undefined);
+  });
 });
 
 describe('logout', () => {

@@ -53,19 +53,8 @@ export const createApiKeyRecords = (table: AccessTable): ApiKeyRecords => {
             },
           }),
         );
-      try {
-        await list();
-      } catch (error) {
-        if (awsErrorName(error) !== 'ConditionalCheckFailedException') throw error;
-        // The list may hold keys that expired or were never completed: drop them and try once more.
-        await records.listApiKeys(key.owner);
-        try {
-          await list();
-        } catch (retryError) {
-          if (awsErrorName(retryError) === 'ConditionalCheckFailedException') throw new TooManyApiKeysError(maxLive);
-          throw retryError;
-        }
-      }
+      // The record first, then the owner's list: a listing that runs in between never finds a
+      // listed id without its record (it would take it for dead and drop it from the list).
       await table.client.send(
         new PutCommand({
           TableName: table.name,
@@ -82,6 +71,31 @@ export const createApiKeyRecords = (table: AccessTable): ApiKeyRecords => {
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
+      const refuse = async () => {
+        // Over the limit: the record never becomes usable (its secret was never shown).
+        await table.client.send(
+          new UpdateCommand({
+            TableName: table.name,
+            Key: { pk: APIKEY + key.id },
+            UpdateExpression: 'SET revokedAt = :now',
+            ExpressionAttributeValues: { ':now': key.createdAt },
+          }),
+        );
+        throw new TooManyApiKeysError(maxLive);
+      };
+      try {
+        await list();
+      } catch (error) {
+        if (awsErrorName(error) !== 'ConditionalCheckFailedException') throw error;
+        // The list may hold keys that expired or were revoked: drop them and try once more.
+        await records.listApiKeys(key.owner);
+        try {
+          await list();
+        } catch (retryError) {
+          if (awsErrorName(retryError) === 'ConditionalCheckFailedException') return refuse();
+          throw retryError;
+        }
+      }
     },
 
     async listApiKeys(owner) {

@@ -29,7 +29,7 @@ export interface SessionRecords {
    * Attach the access token issued by a refresh to its login's session. Fails with
    * `SessionRevokedError` if that session was revoked meanwhile (atomic with the revocation).
    */
-  linkRefreshedToken(input: { rootSessionId: string; sessionId: string; sub: string; tokenExpiresAt: number }): Promise<void>;
+  linkRefreshedToken(input: { rootSessionId: string; sessionId: string; sub: string; tokenExpiresAt: number; sessionExpiresAt: number }): Promise<void>;
   /** Revoke a session, its login session and every token linked to it. */
   revokeSession(input: { sessionId: string; sub: string; expiresAt: number }): Promise<void>;
 }
@@ -94,7 +94,7 @@ export const createSessionRecords = (table: AccessTable): SessionRecords => {
       };
     },
 
-    async linkRefreshedToken({ rootSessionId, sessionId, sub, tokenExpiresAt }) {
+    async linkRefreshedToken({ rootSessionId, sessionId, sub, tokenExpiresAt, sessionExpiresAt }) {
       if (sessionId === rootSessionId) {
         // The issuer keeps one session id across refreshes (Cognito's origin_jti): nothing to
         // link, but a revoked session must not be refreshed.
@@ -107,10 +107,11 @@ export const createSessionRecords = (table: AccessTable): SessionRecords => {
           new UpdateCommand({
             TableName: table.name,
             Key: { pk: SESSION + rootSessionId },
-            UpdateExpression: 'ADD children :child SET #sub = :sub',
+            // The login's record lives as long as its refresh token can (a logout lengthens it).
+            UpdateExpression: 'ADD children :child SET #sub = :sub, expiresAt = if_not_exists(expiresAt, :sessionExp)',
             ConditionExpression: 'attribute_not_exists(revokedAt)',
             ExpressionAttributeNames: { '#sub': 'sub' },
-            ExpressionAttributeValues: { ':child': new Set([sessionId]), ':sub': sub },
+            ExpressionAttributeValues: { ':child': new Set([sessionId]), ':sub': sub, ':sessionExp': sessionExpiresAt },
           }),
         );
       } catch (error) {
