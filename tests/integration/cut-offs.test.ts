@@ -14,20 +14,13 @@ import {
   InitiateAuthCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
-import { call, cognito, createUser, eventually, gatewayLog, invokeFunction, login, loginAs, stack, type Session } from '../support/client';
+import { call, cognito, eventually, gatewayLog, invokeFunction, login, loginAs, stack, type Session, freshUser, statusOf, tokensOf } from '../support/client';
 import type { SeedUser } from '../../scripts/local/settings';
 
-const fresh = (roles: SeedUser['roles'], branches: string[] = []) =>
-  createUser({ username: `cut-${randomUUID().slice(0, 8)}@example.com`, password: 'Test-Passw0rd!-x', roles, branches });
+const fresh = (roles: SeedUser['roles'], branches: string[] = []) => freshUser('cut', roles, branches);
 
-const tokens = async (user: SeedUser) => {
-  const answer = await loginAs(user);
-  assert.equal(answer.status, 200, answer.text);
-  return answer.body as { accessToken: string; refreshToken: string };
-};
-
-const status = async (method: string, path: string, token: string, body?: unknown) =>
-  (await call(method, path, { token, ...(body === undefined ? {} : { body }) })).status;
+const tokens = tokensOf;
+const status = statusOf;
 
 const createKey = async (accessToken: string, scopes: string[]) => {
   const answer = await call('POST', '/api-keys', { token: accessToken, body: { name: 'cut-off test', scopes } });

@@ -4,21 +4,13 @@
  */
 import { beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { call, createUser, eventually, gatewayLog, login, loginAs, type Session } from '../support/client';
+import { call, eventually, gatewayLog, login, loginAs, type Session, freshUser, statusOf, tokensOf } from '../support/client';
 import type { SeedUser } from '../../scripts/local/settings';
 
-const fresh = (roles: SeedUser['roles'], branches: string[] = []) =>
-  createUser({ username: `user-${randomUUID().slice(0, 8)}@example.com`, password: 'Test-Passw0rd!-x', roles, branches });
+const fresh = (roles: SeedUser['roles'], branches: string[] = []) => freshUser('user', roles, branches);
 
-const tokens = async (user: SeedUser) => {
-  const answer = await loginAs(user);
-  assert.equal(answer.status, 200, answer.text);
-  return answer.body as { accessToken: string; refreshToken: string };
-};
-
-const status = async (method: string, path: string, token: string, body?: unknown) =>
-  (await call(method, path, { token, ...(body === undefined ? {} : { body }) })).status;
+const tokens = tokensOf;
+const status = statusOf;
 
 const decisionsFor = async (reason: string) =>
   (await gatewayLog()).filter((line) => line.message === 'authorizer decision' && line.reason === reason);

@@ -2,6 +2,7 @@
  * A bearer-token HTTP client for the integration tests: it talks to the local stack that
  * tests/integration/run.ts started, exactly as any client would.
  */
+import { randomUUID } from 'node:crypto';
 import type { SeedUser } from '../../scripts/local/settings';
 import type { LocalStack } from '../../scripts/local/stack';
 
@@ -160,3 +161,18 @@ export const invokeFunction = async (name: string, event: unknown): Promise<{ st
   }
   return { status: response.status, payload };
 };
+
+/** A user of its own for one test (random name, default password), so it can be changed safely. */
+export const freshUser = (prefix: string, roles: SeedUser['roles'], branches: string[] = []) =>
+  createUser({ username: `${prefix}-${randomUUID().slice(0, 8)}@example.com`, password: 'Test-Passw0rd!-x', roles, branches });
+
+/** Sign in over HTTP; the tokens, or an error naming the answer. */
+export const tokensOf = async (user: { username: string; password: string }) => {
+  const answer = await loginAs(user);
+  if (answer.status !== 200) throw new Error(`login answered ${answer.status}: ${answer.text}`);
+  return answer.body as { accessToken: string; refreshToken: string };
+};
+
+/** The status of one call with a bearer credential. */
+export const statusOf = async (method: string, path: string, token: string, body?: unknown) =>
+  (await call(method, path, { token, ...(body === undefined ? {} : { body }) })).status;

@@ -5,49 +5,28 @@
 import { afterAll, beforeAll, beforeEach, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { PreTokenGenerationTriggerEvent } from 'aws-lambda';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createDynamoAccessStore, type AccessStore } from '../../lib/access/store';
+import type { AccessStore } from '../../lib/access/store';
+import { startAccessTable, type LocalAccessTable } from '../support/access-table';
 import type { IdentityProvider } from '../../lib/identity/cognito';
 import type { Role } from '../../lib/policy/route-policy';
 import { createCognitoEvents, type CognitoCloudTrailEvent } from '../../functions/cognito-events/service';
 import { createUsersService } from '../../functions/users/service';
 import { createLogger } from '../../lib/observability';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- dynalite ships no types: a typed require, where an import would not compile
-const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:http').Server;
-
-const TABLE = 'access';
 const POOL = 'us-east-1_TestPool';
 const logger = createLogger('test');
 logger.setLogLevel('SILENT');
 
-let server: import('node:http').Server;
-let raw: DynamoDBClient;
+let table: LocalAccessTable;
 let store: AccessStore;
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  raw = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  await raw.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    }),
-  );
-  store = createDynamoAccessStore(DynamoDBDocumentClient.from(raw), TABLE);
+  table = await startAccessTable();
+  store = table.store;
 });
 
-afterAll(async () => {
-  raw.destroy();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => table.stop());
 
 /** Cognito's groups, as a fake directory the tests change. */
 let groups: Map<string, Role[]>;

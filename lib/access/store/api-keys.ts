@@ -126,22 +126,18 @@ export const createApiKeyRecords = (table: AccessTable): ApiKeyRecords => {
 
     async revokeApiKey({ owner, keyId }) {
       const now = epochSeconds();
-      try {
-        await table.client.send(
-          new UpdateCommand({
-            TableName: table.name,
-            Key: { pk: APIKEY + keyId },
-            // The record stays until it expires, so the key is refused as revoked, not unknown.
-            UpdateExpression: 'SET revokedAt = :now',
-            ConditionExpression: 'attribute_exists(pk) AND #owner = :owner AND attribute_not_exists(revokedAt) AND expiresAt > :now',
-            ExpressionAttributeNames: { '#owner': 'owner' },
-            ExpressionAttributeValues: { ':now': now, ':owner': owner },
-          }),
-        );
-      } catch (error) {
-        if (awsErrorName(error) === 'ConditionalCheckFailedException') return false;
-        throw error;
-      }
+      const revoked = await table.conditionally(
+        new UpdateCommand({
+          TableName: table.name,
+          Key: { pk: APIKEY + keyId },
+          // The record stays until it expires, so the key is refused as revoked, not unknown.
+          UpdateExpression: 'SET revokedAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND #owner = :owner AND attribute_not_exists(revokedAt) AND expiresAt > :now',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': now, ':owner': owner },
+        }),
+      );
+      if (!revoked) return false;
       await table.client.send(
         new UpdateCommand({
           TableName: table.name,

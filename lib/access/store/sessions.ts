@@ -102,22 +102,18 @@ export const createSessionRecords = (table: AccessTable): SessionRecords => {
         if (root?.revokedAt !== undefined) throw new SessionRevokedError();
         return;
       }
-      try {
-        await table.client.send(
-          new UpdateCommand({
-            TableName: table.name,
-            Key: { pk: SESSION + rootSessionId },
-            // The login's record lives as long as its refresh token can (a logout lengthens it).
-            UpdateExpression: 'ADD children :child SET #sub = :sub, expiresAt = if_not_exists(expiresAt, :sessionExp)',
-            ConditionExpression: 'attribute_not_exists(revokedAt)',
-            ExpressionAttributeNames: { '#sub': 'sub' },
-            ExpressionAttributeValues: { ':child': new Set([sessionId]), ':sub': sub, ':sessionExp': sessionExpiresAt },
-          }),
-        );
-      } catch (error) {
-        if (awsErrorName(error) === 'ConditionalCheckFailedException') throw new SessionRevokedError();
-        throw error;
-      }
+      const applied = await table.conditionally(
+        new UpdateCommand({
+          TableName: table.name,
+          Key: { pk: SESSION + rootSessionId },
+          // The login's record lives as long as its refresh token can (a logout lengthens it).
+          UpdateExpression: 'ADD children :child SET #sub = :sub, expiresAt = if_not_exists(expiresAt, :sessionExp)',
+          ConditionExpression: 'attribute_not_exists(revokedAt)',
+          ExpressionAttributeNames: { '#sub': 'sub' },
+          ExpressionAttributeValues: { ':child': new Set([sessionId]), ':sub': sub, ':sessionExp': sessionExpiresAt },
+        }),
+      );
+      if (!applied) throw new SessionRevokedError();
       // UPDATE, not PUT: a concurrent logout may already have marked this record revoked.
       await table.client.send(
         new UpdateCommand({

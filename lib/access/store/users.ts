@@ -3,7 +3,6 @@
  * them, the disabled flag, and one cut-off per kind that only ever moves forward.
  */
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { awsErrorName } from '../../errors';
 import type { Role } from '../../policy/route-policy';
 import { USER, USERNAME, toUser, type CutOffKind, type UserProfile, type UserRecord } from '../records';
 import { ENSURE_USER, type AccessTable } from './table';
@@ -68,21 +67,17 @@ export const createUserRecords = (table: AccessTable): UserRecords => ({
     },
 
     async raiseCutOff({ sub, username, kind, at }) {
-      try {
-        await table.client.send(
-          new UpdateCommand({
-            TableName: table.name,
-            Key: { pk: USER + sub },
-            UpdateExpression: `${ENSURE_USER}, #kind = :at`,
-            ConditionExpression: 'attribute_not_exists(#kind) OR #kind < :at',
-            ExpressionAttributeNames: { '#sub': 'sub', '#kind': kind },
-            ExpressionAttributeValues: { ':sub': sub, ':username': username, ':none': [], ':at': at },
-          }),
-        );
-      } catch (error) {
-        // The cut-off is already at or past `at`: nothing to raise.
-        if (awsErrorName(error) !== 'ConditionalCheckFailedException') throw error;
-      }
+      // Not applied when the cut-off is already at or past `at`: nothing to raise.
+      await table.conditionally(
+        new UpdateCommand({
+          TableName: table.name,
+          Key: { pk: USER + sub },
+          UpdateExpression: `${ENSURE_USER}, #kind = :at`,
+          ConditionExpression: 'attribute_not_exists(#kind) OR #kind < :at',
+          ExpressionAttributeNames: { '#sub': 'sub', '#kind': kind },
+          ExpressionAttributeValues: { ':sub': sub, ':username': username, ':none': [], ':at': at },
+        }),
+      );
     },
 
     async setDisabled({ sub, username, disabled, versionMs }) {
