@@ -2,7 +2,7 @@
  * Auth service: `POST /auth/login`, `POST /auth/refresh` (public) and `POST /auth/logout`. The
  * routes validate their input and call the flows (flows.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createHttpService, protectedRoute, publicRoute } from '../../lib/http/service';
 import { createLogger } from '../../lib/observability';
@@ -12,21 +12,21 @@ import { createAuthFlows, type AuthDeps } from './flows';
 export type { AuthDeps } from './flows';
 
 const loginBody = z.strictObject({
-  username: z.string().trim().min(1).max(128),
-  password: z.string().min(1).max(256),
+  username: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
+  password: z.string().check(z.minLength(1), z.maxLength(256)),
 });
 
-const refreshToken = z.string().min(1).max(8192);
+const refreshToken = z.string().check(z.minLength(1), z.maxLength(8192));
 
 const refreshBody = z.strictObject({ refreshToken });
 
-const logoutBody = z
-  .strictObject({
-    refreshToken: refreshToken.optional(),
+const logoutBody = z.optional(
+  z.strictObject({
+    refreshToken: z.optional(refreshToken),
     /** End every session of the caller, on every device. */
-    everywhere: z.boolean().optional(),
-  })
-  .optional();
+    everywhere: z.optional(z.boolean()),
+  }),
+);
 
 export const createAuthService = (deps: Omit<AuthDeps, 'logger'>, logger: Logger = createLogger('auth')) => {
   const flows = createAuthFlows({ ...deps, logger });

@@ -3,7 +3,7 @@
  * `POST /products` (admin).
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createHttpService, protectedRoute, publicRoute } from '../../lib/http/service';
 import { createLogger } from '../../lib/observability';
 import { NotFoundError } from '../../lib/errors';
@@ -12,14 +12,14 @@ import type { Product, ProductStore } from './store';
 
 const listQuery = z.object({
   limit: limitSchema(100, 50),
-  nextToken: z.string().max(512).optional(),
+  nextToken: z.optional(z.string().check(z.maxLength(512))),
 });
 
 const newProduct = z.strictObject({
-  name: z.string().trim().min(1).max(200),
-  description: z.string().trim().max(2000).default(''),
-  priceCents: z.number().int().min(0).max(100_000_000),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as "EUR"').default('EUR'),
+  name: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
+  description: z._default(z.string().check(z.trim(), z.maxLength(2000)), ''),
+  priceCents: z.number().check(z.int(), z.gte(0), z.lte(100_000_000)),
+  currency: z._default(z.string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as "EUR"')), 'EUR'),
 });
 
 export const createCatalogService = (deps: { products: ProductStore }, logger = createLogger('catalog')) =>

@@ -4,7 +4,7 @@
  * service checks it again against the role context (defence in depth), before it reveals
  * whether the branch even exists.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createHttpService, protectedRoute } from '../../lib/http/service';
 import { createLogger } from '../../lib/observability';
 import { NotFoundError } from '../../lib/errors';
@@ -14,17 +14,19 @@ import type { InventoryStore } from './store';
 export const MAX_QUANTITY = 1_000_000_000;
 
 const stockBody = z.strictObject({
-  quantity: z.number().int('must be an integer').min(0, 'must be 0 or more').max(MAX_QUANTITY),
+  quantity: z.number().check(z.int('must be an integer'), z.gte(0, 'must be 0 or more'), z.lte(MAX_QUANTITY)),
 });
 
 const adjustmentBody = z.strictObject({
   delta: z
     .number()
-    .int('must be an integer')
-    .min(-MAX_QUANTITY)
-    .max(MAX_QUANTITY)
-    .refine((delta) => delta !== 0, 'must not be 0'),
-  reason: z.string().trim().min(1).max(200),
+    .check(
+      z.int('must be an integer'),
+      z.gte(-MAX_QUANTITY),
+      z.lte(MAX_QUANTITY),
+      z.refine((delta) => delta !== 0, 'must not be 0'),
+    ),
+  reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
 });
 
 export const createInventoryService = (deps: { inventory: InventoryStore }, logger = createLogger('inventory')) => {

@@ -4,7 +4,7 @@
  * `DELETE /api-keys/{keyId}` revokes one. Only users' own tokens reach these routes: a key
  * cannot mint, list or revoke keys (the route policy gives them no scope).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createHttpService, protectedRoute } from '../../lib/http/service';
 import { createLogger } from '../../lib/observability';
@@ -19,21 +19,25 @@ export { DEFAULT_EXPIRY_DAYS, MAX_LIVE_KEYS, type KeysDeps } from './flows';
 const createBody = z.strictObject({
   name: z
     .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(64, 'must be at most 64 characters')
-    .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
+    .check(
+      z.trim(),
+      z.minLength(1, 'must not be empty'),
+      z.maxLength(64, 'must be at most 64 characters'),
+      z.regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
+    ),
   scopes: z
     .array(z.enum(SCOPES, { error: `must be one of ${SCOPES.join(', ')}` }))
-    .min(1, 'must name at least one scope')
-    .max(SCOPES.length)
-    .refine((scopes) => new Set(scopes).size === scopes.length, 'must not repeat a scope'),
-  expiresInDays: z
-    .number({ error: 'must be a whole number of days' })
-    .int('must be a whole number of days')
-    .min(1, 'must be at least 1')
-    .max(365, 'must be at most 365')
-    .default(DEFAULT_EXPIRY_DAYS),
+    .check(
+      z.minLength(1, 'must name at least one scope'),
+      z.maxLength(SCOPES.length),
+      z.refine((scopes) => new Set(scopes).size === scopes.length, 'must not repeat a scope'),
+    ),
+  expiresInDays: z._default(
+    z
+      .number({ error: 'must be a whole number of days' })
+      .check(z.int('must be a whole number of days'), z.gte(1, 'must be at least 1'), z.lte(365, 'must be at most 365')),
+    DEFAULT_EXPIRY_DAYS,
+  ),
 });
 
 export const createKeysService = (deps: Omit<KeysDeps, 'logger'>, logger: Logger = createLogger('keys')) => {

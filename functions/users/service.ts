@@ -3,7 +3,7 @@
  * administration (admin: the route policy, which the HTTP adapter applies again before any
  * route runs). The routes validate their input and call the flows (flows.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createHttpService, protectedRoute } from '../../lib/http/service';
 import { createLogger } from '../../lib/observability';
@@ -14,14 +14,16 @@ import { createUsersFlows, type UsersDeps } from './flows';
 
 const listQuery = z.object({
   limit: limitSchema(60, 20),
-  nextToken: z.string().min(1).max(2048).optional(),
+  nextToken: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
 });
 
 const rolesBody = z.strictObject({
   roles: z
     .array(z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }))
-    .max(ROLES.length)
-    .refine((roles) => new Set(roles).size === roles.length, 'must not repeat a role'),
+    .check(
+      z.maxLength(ROLES.length),
+      z.refine((roles) => new Set(roles).size === roles.length, 'must not repeat a role'),
+    ),
 });
 
 /** Cognito usernames: 1-128 characters, no whitespace or control characters. */

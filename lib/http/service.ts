@@ -17,10 +17,11 @@ import httpSecurityHeaders from '@middy/http-security-headers';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type { ZodMiniType } from 'zod/mini';
 import { BadRequestError, ForbiddenError, GatewayError, NotFoundError, ServiceUnavailableError, UnauthorizedError, awsErrorName, isTransientError } from '../errors';
 import { decideAccess, ruleFor, type RouteKey, type ServiceName } from '../policy/route-policy';
 import { carriesOfflineOverride, readRoleContext, type RoleContext } from '../policy/role-context';
+import { validate } from './validation';
 
 /** Bodies larger than this are refused before parsing. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -40,15 +41,15 @@ interface Request<B, Q> {
 
 export interface PublicRoute<B = undefined, Q = undefined> {
   public: true;
-  body?: z.ZodType<B>;
-  query?: z.ZodType<Q>;
+  body?: ZodMiniType<B>;
+  query?: ZodMiniType<Q>;
   handle(request: Request<B, Q>): Promise<Reply>;
 }
 
 export interface ProtectedRoute<B = undefined, Q = undefined> {
   public?: false;
-  body?: z.ZodType<B>;
-  query?: z.ZodType<Q>;
+  body?: ZodMiniType<B>;
+  query?: ZodMiniType<Q>;
   handle(request: Request<B, Q> & { caller: RoleContext }): Promise<Reply>;
 }
 
@@ -65,9 +66,6 @@ export const protectedRoute = <B = undefined, Q = undefined>(route: Omit<Protect
   public: false,
 });
 
-const formatIssues = (error: z.ZodError): string[] =>
-  error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
-
 const parseJsonBody = (event: APIGatewayProxyEventV2): unknown => {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
@@ -79,12 +77,6 @@ const parseJsonBody = (event: APIGatewayProxyEventV2): unknown => {
   } catch {
     throw new BadRequestError('invalid_json', 'The request body is not valid JSON');
   }
-};
-
-const validate = <T>(schema: z.ZodType<T>, input: unknown, code: string, what: string): T => {
-  const result = schema.safeParse(input);
-  if (!result.success) throw new BadRequestError(code, `The ${what} is invalid`, formatIssues(result.error));
-  return result.data;
 };
 
 const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 => ({

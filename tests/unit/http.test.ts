@@ -6,7 +6,7 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ForbiddenError, NotFoundError } from '../../lib/errors';
 import { MAX_BODY_BYTES, createHttpService, isDependencyUnavailable, protectedRoute, publicRoute, toErrorResponse } from '../../lib/http/service';
 import { limitSchema } from '../../lib/http/validation';
@@ -27,7 +27,7 @@ const FAILURES: Record<string, () => unknown> = {
   null: () => null,
 };
 
-const createdBody = z.strictObject({ name: z.string().min(1), priceCents: z.number().int().min(0) });
+const createdBody = z.strictObject({ name: z.string().check(z.minLength(1)), priceCents: z.number().check(z.int(), z.gte(0)) });
 
 /** A catalog-shaped service whose routes echo or fail on demand. */
 const service = () => {
@@ -115,6 +115,15 @@ describe('createHttpService', () => {
       assert.ok(Array.isArray(body.details));
       assert.ok(body.details.some((detail: string) => detail.startsWith('name: ')), body.details.join());
       assert.ok(body.details.some((detail: string) => detail.startsWith('priceCents: ')), body.details.join());
+    });
+
+    it("words the details in zod's English messages (zod/mini has none of its own; validation.ts sets the locale)", async () => {
+      const response = await postProduct(JSON.stringify({ name: '', priceCents: 1.5, admin: true }));
+      assert.deepEqual(bodyOf(response), {
+        error: 'invalid_body',
+        message: 'The request body is invalid',
+        details: ['name: Too small: expected string to have >=1 characters', 'priceCents: Invalid input: expected int, received number', 'Unrecognized key: "admin"'],
+      });
     });
 
     it('refuses unknown fields with invalid_body', async () => {
