@@ -9,15 +9,17 @@
  *                   record and its owner's, as the owner is now); a JWT with aws-jwt-verify
  *                   (key, algorithm, signature, issuer, expiry, token_use, client)
  *   4. state        inside each authenticator, the gateway's access records: session revoked?
- *                   a cut-off after the login? branches managed? (a key: its owner's record)
+ *                   a cut-off after the login? branches managed? (a key: its owner's record),
+ *                   as the warm view holds them, at most REVOCATION_MAX_STALENESS_MS old
  *   5. authorize    the route's rule against the caller's roles, branches and scopes
  *   6. context      the role context handed to the service
  *
  * Fail closed: every error of every stage, expected or not, is a denial. Every decision is
- * one structured log line with a stable reason code, and never any token material.
+ * one structured log line with a stable reason code and the database reads it cost
+ * (`accessReads`), and never any token material.
  */
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
-import type { SnapshotReader } from '../lib/access/records';
+import type { ReadCost, SnapshotReader } from '../lib/access/records';
 import { systemClock, type Clock } from '../lib/clock';
 import type { AuthorizerConfig } from '../lib/config';
 import type { EmbeddedMetrics, StructuredLogger } from '../lib/metrics';
@@ -36,7 +38,7 @@ type Outcome = { allowed: true; reason: AllowReason; context: RoleContext } | De
 
 export interface AuthorizerDeps {
   verifier: AccessTokenVerifier;
-  /** The one read per decision: revocation state and managed branches (two for an API key). */
+  /** Revocation state and managed branches: the warm view (authorizers/adapters/access-view.ts), or read per decision. */
   accessStore: SnapshotReader;
   logger: StructuredLogger;
   /** The decision's metrics, carried by its log line. */
@@ -65,7 +67,7 @@ export const createAuthorizer = (deps: AuthorizerDeps) => {
   const { logger, metrics, config } = deps;
   const authenticators = createAuthenticators({ ...deps, clock: deps.clock ?? systemClock });
 
-  const decide = async (event: APIGatewayRequestAuthorizerEventV2): Promise<Outcome> => {
+  const decide = async (event: APIGatewayRequestAuthorizerEventV2, cost: ReadCost): Promise<Outcome> => {
     const rule = ruleFor(event.routeKey);
     if (!rule) return deny(403, 'no_policy');
 
@@ -76,7 +78,7 @@ export const createAuthorizer = (deps: AuthorizerDeps) => {
 
     let caller: RoleContext | Denial | undefined;
     for (const authenticator of authenticators) {
-      caller = await authenticator.authenticate({ ...(bearer.credential === undefined ? {} : { credential: bearer.credential }), event });
+      caller = await authenticator.authenticate({ ...(bearer.credential === undefined ? {} : { credential: bearer.credential }), event, cost });
       if (caller) break;
     }
     if (!caller) return deny(401, bearer.credential === undefined ? 'missing_token' : 'malformed_authorization');
@@ -89,10 +91,11 @@ export const createAuthorizer = (deps: AuthorizerDeps) => {
 
   return async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => {
     const started = performance.now();
+    const cost: ReadCost = { reads: 0 };
     let outcome: Outcome;
     try {
       await deps.ready;
-      outcome = await decide(event);
+      outcome = await decide(event, cost);
     } catch (error) {
       logger.error('authorizer failed', { errorName: (error as Error)?.name });
       outcome = deny(401, 'internal_error');
@@ -108,9 +111,11 @@ export const createAuthorizer = (deps: AuthorizerDeps) => {
       requestId: event.requestContext?.requestId,
       principal: principal ?? null,
       latencyMs,
+      accessReads: cost.reads,
       ...metrics.fields([
         [outcome.allowed ? 'AuthorizerAllow' : 'AuthorizerDeny', 'Count', 1],
         ['AuthorizerLatency', 'Milliseconds', latencyMs],
+        ['AccessReads', 'Count', cost.reads],
       ]),
     });
 

@@ -1,14 +1,17 @@
 /**
  * The deployed authorizer: configuration read and clients built once per container, the key
  * set loaded at cold start (as aws-jwt-verify's own sample authorizer does), verified tokens
- * remembered (authorizers/adapters/verification-cache.ts), the access records read per decision or cached for
- * REVOCATION_CACHE_SECONDS. No middy and no Powertools in this bundle (60 KB budget): its own
- * JSON logger writes the Powertools line shape with the Lambda context, and the decision's
- * metrics ride on its log line (`createEmbeddedMetrics`, CloudWatch EMF).
+ * remembered (authorizers/adapters/verification-cache.ts), and the access records kept in the
+ * container's view, which asks the change log what changed at most REVOCATION_MAX_STALENESS_MS
+ * ago (authorizers/adapters/access-view.ts); 0 reads them for every decision. No middy and no
+ * Powertools in this bundle (60 KB budget): its own JSON logger writes the Powertools line shape
+ * with the Lambda context, and the decision's metrics ride on its log line
+ * (`createEmbeddedMetrics`, CloudWatch EMF).
  */
-import { withSnapshotCache, type SnapshotReader } from '../lib/access/records';
+import type { SnapshotReader } from '../lib/access/records';
 import { authorizerConfig, dataConfig, identityConfig, verificationCacheConfig, type AuthorizerConfig, type VerificationCacheConfig } from '../lib/config';
-import { createBatchGetReader, createLiteSnapshotReader } from './adapters/dynamodb-lite';
+import { accessRecords } from './adapters/access-view';
+import { createBatchGetReader } from './adapters/dynamodb-lite';
 import { createAccessTokenVerifier, type AccessTokenVerifier } from './adapters/jwt-verifier';
 import { createEmbeddedMetrics, type EmbeddedMetrics } from '../lib/metrics';
 import { createJsonLogger, type JsonLogger } from './adapters/json-logger';
@@ -16,7 +19,7 @@ import { withVerificationCache } from './adapters/verification-cache';
 import { createAuthorizer } from './authorizer';
 
 export interface AuthorizerParts {
-  /** The bare verifier and access records; the caches below are put in front of them here. */
+  /** The bare verifier (the verification cache is put in front of it here) and the access records. */
   verifier: AccessTokenVerifier;
   accessStore: SnapshotReader;
   logger: JsonLogger;
@@ -34,7 +37,7 @@ export const wireAuthorizer = ({ verifier, accessStore, logger, metrics, config,
   return logger.withLambdaContext(
     createAuthorizer({
       verifier: withVerificationCache(verifier, { maxEntries: verificationCache.maxEntries }),
-      accessStore: withSnapshotCache(accessStore, { ttlSeconds: config.revocationCacheSeconds }),
+      accessStore,
       logger,
       metrics,
       config,
@@ -44,12 +47,14 @@ export const wireAuthorizer = ({ verifier, accessStore, logger, metrics, config,
 };
 
 const data = dataConfig();
+const config = authorizerConfig();
+const logger = createJsonLogger('authorizer');
 
 export const handler = wireAuthorizer({
   verifier: createAccessTokenVerifier(identityConfig()),
-  accessStore: createLiteSnapshotReader(createBatchGetReader(data), data.tables.access),
-  logger: createJsonLogger('authorizer'),
+  accessStore: accessRecords(createBatchGetReader(data), data, config, logger),
+  logger,
   metrics: createEmbeddedMetrics(),
-  config: authorizerConfig(),
+  config,
   verificationCache: verificationCacheConfig(),
 });

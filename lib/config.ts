@@ -9,6 +9,7 @@
  * empty variable takes the documented default.
  */
 import { API_KEY_VERSION, MIN_MAC_KEY_BYTES, type ApiKeyMacKey } from './access/api-keys';
+import type { ChangeLogConfig } from './access/change-log';
 import { ConfigurationError } from './errors';
 import { isRole, type Role } from './policy/route-policy';
 
@@ -163,6 +164,8 @@ export interface DataConfig {
   /** Only set locally: where DynamoDB (dynalite) listens. */
   endpoint?: string;
   tables: { products: string; branches: string; inventory: string; access: string };
+  /** The access change log (lib/access/change-log.ts): its table and how many read shards. */
+  changeLog: ChangeLogConfig;
   /** Per-attempt timeout for DynamoDB calls, in ms: a stuck database must not hang a request. */
   requestTimeoutMs: number;
   maxAttempts: number;
@@ -222,6 +225,10 @@ export const dataConfig = (env: Env = process.env): DataConfig => {
       branches: required(env, 'BRANCHES_TABLE'),
       inventory: required(env, 'INVENTORY_TABLE'),
       access: required(env, 'ACCESS_TABLE'),
+    },
+    changeLog: {
+      table: required(env, 'ACCESS_CHANGES_TABLE'),
+      shards: integer(env, 'ACCESS_CHANGES_SHARDS', 8, 1, 64),
     },
     requestTimeoutMs: integer(env, 'DYNAMODB_TIMEOUT_MS', 1000, 50, 30000),
     maxAttempts: integer(env, 'DYNAMODB_MAX_ATTEMPTS', 2, 1, 10),
@@ -284,8 +291,13 @@ export interface AuthorizerConfig {
    * Both deny: this only picks the status code the platform can give. See README.
    */
   unauthenticatedResponse: 'error' | 'deny';
-  /** Seconds a warm authorizer may reuse its read of the access records; 0 = never. */
-  revocationCacheSeconds: number;
+  /**
+   * `REVOCATION_MAX_STALENESS_MS`: the revocation bound. A warm authorizer decides on the access
+   * records it has read, and asks the change log what changed at most this long ago before each
+   * decision (authorizers/adapters/access-view.ts). 0 = strict: read the records for every
+   * decision.
+   */
+  maxStalenessMs: number;
   /** As in `IdentityConfig`: which machine clients exist and the prefix of their scopes. */
   resourceServerId: string;
   machineClients: MachineClientConfig[];
@@ -305,12 +317,36 @@ export const authorizerConfig = (env: Env = process.env): AuthorizerConfig => {
   const { resourceServerId, machineClients } = identityConfig(env);
   return {
     unauthenticatedResponse: mode,
-    revocationCacheSeconds: integer(env, 'REVOCATION_CACHE_SECONDS', 0, 0, 300),
+    maxStalenessMs: integer(env, 'REVOCATION_MAX_STALENESS_MS', ACCESS_VIEW_DEFAULTS.maxStalenessMs, 0, 60_000),
     resourceServerId,
     machineClients,
     apiKeyMacKeys: apiKeyConfig(env).macKeys,
   };
 };
+
+/**
+ * The authorizer's view of the access records (authorizers/adapters/access-view.ts) and the
+ * change log's writers (lib/access/store/change-log.ts), which must agree on `overlapMs`.
+ *
+ * - `maxStalenessMs`  the revocation bound's default (`REVOCATION_MAX_STALENESS_MS`)
+ * - `overlapMs`       how far behind its last poll a reader looks again: covers a writer's clock
+ *                     running ahead or behind and an entry that becomes visible late
+ * - `skewMs`          how far a writer's clock may be ahead of a reader's: a record read this
+ *                     long after an entry's date is still treated as read before it
+ * - `resyncAfterMs`   a container that has not polled for this long forgets every record
+ *                     instead of reading the log back
+ * - `recordMaxAgeMs`  no record is used longer than this after it was read, log or not: a
+ *                     change whose entry could not be written still arrives
+ * - `maxEntries`      records kept per container, least recently used dropped first
+ */
+export const ACCESS_VIEW_DEFAULTS = {
+  maxStalenessMs: 1000,
+  overlapMs: 5000,
+  skewMs: 1000,
+  resyncAfterMs: 30_000,
+  recordMaxAgeMs: 60_000,
+  maxEntries: 20_000,
+} as const;
 
 /** The authorizer's verified-token cache (authorizers/adapters/verification-cache.ts) by default. */
 export const VERIFICATION_CACHE_DEFAULTS = { maxEntries: 10_000, maxTokenChars: 16 * 1024 * 1024, maxAgeSeconds: 300 } as const;

@@ -1,6 +1,7 @@
 /**
- * The authorizer's own DynamoDB reader: one strongly consistent BatchGetItem over node:http(s)
- * with keep-alive, signed with Signature Version 4 using node:crypto.
+ * The authorizer's own DynamoDB reader: strongly consistent BatchGetItem (the access records) and
+ * Query (the change log) over node:http(s) with keep-alive, signed with Signature Version 4 using
+ * node:crypto.
  *
  * Why not the AWS SDK here: the benchmark (README, Performance) showed the SDK spends about
  * 0.7 ms of our own CPU per call (rebuilding its middleware stack, signing, marshalling) on a
@@ -15,7 +16,7 @@ import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { DataConfig } from '../../lib/config';
-import { SESSION, USER, readApiKey, snapshotFromItems, type Item, type SnapshotReader } from '../../lib/access/records';
+import { SESSION, USER, readApiKey, snapshotFromItems, type Item, type ReadCost, type SnapshotReader } from '../../lib/access/records';
 import { batchGetAll } from '../../lib/access/batch-get';
 import { isTransientError } from '../../lib/errors';
 
@@ -119,23 +120,28 @@ export interface BatchGetReader {
   batchGet(table: string, pks: readonly string[]): Promise<Map<string, Item>>;
 }
 
+export interface AfterQueryReader {
+  /** The items of partition `pk` whose `sk` sorts after `afterSk`, read with ConsistentRead, every page. */
+  queryAfter(table: string, pk: string, afterSk: string): Promise<Item[]>;
+}
+
 export const createBatchGetReader = (
   config: Pick<DataConfig, 'region' | 'endpoint' | 'requestTimeoutMs' | 'maxAttempts'>,
   options?: { credentials?: () => Credentials | undefined },
-): BatchGetReader => {
+): BatchGetReader & AfterQueryReader => {
   const url = new URL(config.endpoint ?? `https://dynamodb.${config.region}.amazonaws.com`);
   const client = url.protocol === 'https:' ? https : http;
   const agent = new client.Agent({ keepAlive: true, maxSockets: 50 });
   const credentials = options?.credentials ?? (() => credentialsFromEnv());
 
-  const post = (body: string): Promise<{ status: number; text: string }> => {
+  const post = (target: string, body: string): Promise<{ status: number; text: string }> => {
     const creds = credentials();
     if (!creds) return Promise.reject(new DynamoLiteError('No AWS credentials in the environment', false));
     const headers = signV4({
       method: 'POST',
       host: url.host,
       path: '/',
-      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.BatchGetItem' },
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `DynamoDB_20120810.${target}` },
       body,
       region: config.region,
       service: 'dynamodb',
@@ -160,13 +166,14 @@ export const createBatchGetReader = (
   };
 
   type BatchGetAnswer = { Responses?: Record<string, Record<string, AttributeValue>[]>; UnprocessedKeys?: Record<string, { Keys?: unknown[] }>; __type?: string };
+  type QueryAnswer = { Items?: Record<string, AttributeValue>[]; LastEvaluatedKey?: Record<string, AttributeValue>; __type?: string };
 
-  /** One BatchGetItem: its answer, or a DynamoLiteError that says whether to try again. */
-  const call = async (body: string): Promise<BatchGetAnswer> => {
-    const answer = await post(body);
-    let parsed: BatchGetAnswer;
+  /** One call: its answer, or a DynamoLiteError that says whether to try again. */
+  const call = async <T extends { __type?: string }>(target: string, body: string): Promise<T> => {
+    const answer = await post(target, body);
+    let parsed: T;
     try {
-      parsed = JSON.parse(answer.text) as BatchGetAnswer;
+      parsed = JSON.parse(answer.text) as T;
     } catch {
       throw new DynamoLiteError(`DynamoDB answered ${answer.status} with a body that is not JSON`, false);
     }
@@ -177,31 +184,57 @@ export const createBatchGetReader = (
     return parsed;
   };
 
+  /** A transient failure (timeout, throttling, 5xx) is tried again, up to maxAttempts calls. */
+  const withRetries = async <T extends { __type?: string }>(target: string, body: string): Promise<T> => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await call<T>(target, body);
+      } catch (error) {
+        if (!(error instanceof DynamoLiteError && error.retryable) || attempt >= config.maxAttempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+      }
+    }
+  };
+
   return {
     batchGet: (table, pks) =>
       batchGetAll(pks, async (keys) => {
         const body = JSON.stringify({ RequestItems: { [table]: { Keys: keys.map((pk) => ({ pk: { S: pk } })), ConsistentRead: true } } });
-        // A transient failure (timeout, throttling, 5xx) is tried again, up to maxAttempts calls.
-        for (let attempt = 1; ; attempt += 1) {
-          try {
-            const parsed = await call(body);
-            return {
-              items: (parsed.Responses?.[table] ?? []).map(unmarshallItem),
-              unprocessed: (parsed.UnprocessedKeys?.[table]?.Keys ?? []).map((key) => String((key as { pk?: { S?: string } }).pk?.S)),
-            };
-          } catch (error) {
-            if (!(error instanceof DynamoLiteError && error.retryable) || attempt >= config.maxAttempts) throw error;
-            await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
-          }
-        }
+        const parsed = await withRetries<BatchGetAnswer>('BatchGetItem', body);
+        return {
+          items: (parsed.Responses?.[table] ?? []).map(unmarshallItem),
+          unprocessed: (parsed.UnprocessedKeys?.[table]?.Keys ?? []).map((key) => String((key as { pk?: { S?: string } }).pk?.S)),
+        };
       }),
+
+    async queryAfter(table, pk, afterSk) {
+      const items: Item[] = [];
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const body = JSON.stringify({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk AND sk > :after',
+          ExpressionAttributeValues: { ':pk': { S: pk }, ':after': { S: afterSk } },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        });
+        const parsed = await withRetries<QueryAnswer>('Query', body);
+        for (const item of parsed.Items ?? []) items.push(unmarshallItem(item));
+        start = parsed.LastEvaluatedKey;
+      } while (start);
+      return items;
+    },
   };
 };
 
-/** The authorizer's snapshot read, over the small reader. */
-export const createLiteSnapshotReader = (reader: BatchGetReader, table: string): SnapshotReader => ({
-  async snapshot(sub, sessionId) {
-    return snapshotFromItems(await reader.batchGet(table, [USER + sub, SESSION + sessionId]), sub, sessionId);
-  },
-  apiKey: (keyId) => readApiKey(async (pk) => (await reader.batchGet(table, [pk])).get(pk), keyId),
-});
+/** The authorizer's strict read (`REVOCATION_MAX_STALENESS_MS=0`): the records, every decision. */
+export const createLiteSnapshotReader = (reader: BatchGetReader, table: string): SnapshotReader => {
+  const read = async (pks: readonly string[], cost?: ReadCost) => {
+    if (cost) cost.reads += 1;
+    return reader.batchGet(table, pks);
+  };
+  return {
+    snapshot: async (sub, sessionId, cost) => snapshotFromItems(await read([USER + sub, SESSION + sessionId], cost), sub, sessionId),
+    apiKey: (keyId, cost) => readApiKey(async (pk) => (await read([pk], cost)).get(pk), keyId),
+  };
+};

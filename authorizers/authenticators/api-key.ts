@@ -15,13 +15,13 @@ export const createApiKeyAuthenticator = (deps: {
   logger: StructuredLogger;
   clock: Clock;
 }): Authenticator => ({
-  async authenticate({ credential }) {
+  async authenticate({ credential, cost }) {
     if (credential === undefined || !looksLikeApiKey(credential)) return undefined;
     const apiKey = deps.apiKeys.parse(credential);
     if (!apiKey) return deny(401, 'malformed_api_key');
     let snapshot;
     try {
-      snapshot = await deps.accessStore.apiKey(apiKey.id);
+      snapshot = await deps.accessStore.apiKey(apiKey.id, cost);
     } catch (error) {
       deps.logger.error('access records unavailable', { errorName: (error as Error)?.name });
       return deny(401, 'access_store_unavailable', { authType: 'api_key', keyId: apiKey.id });

@@ -1,7 +1,7 @@
 /**
  * JWTs: a user's Cognito access token, or a machine client's client-credentials token. The
  * signature and claims by aws-jwt-verify; for a user, the gateway's access records (session
- * revoked? a cut-off after the login? managed branches) in one read.
+ * revoked? a cut-off after the login? managed branches), as the authorizer's view holds them.
  */
 import type { StructuredLogger } from '../../lib/metrics';
 import { revocationReason, type SnapshotReader } from '../../lib/access/records';
@@ -23,7 +23,7 @@ export const createJwtAuthenticator = (deps: {
   const machineClients = new Map(deps.machineClients.map((client) => [client.clientId, client]));
 
   return {
-    async authenticate({ credential }) {
+    async authenticate({ credential, cost }) {
       if (credential === undefined || !JWT.test(credential)) return undefined;
       let verified;
       try {
@@ -56,7 +56,7 @@ export const createJwtAuthenticator = (deps: {
       const principal: AuditPrincipal = { authType: 'user', sub: claims.sub, username: claims.username, clientId: claims.client_id, sessionId };
       let snapshot;
       try {
-        snapshot = await accessStore.snapshot(claims.sub, sessionId);
+        snapshot = await accessStore.snapshot(claims.sub, sessionId, cost);
       } catch (error) {
         logger.error('access records unavailable', { errorName: (error as Error)?.name });
         return deny(401, 'access_store_unavailable', principal);

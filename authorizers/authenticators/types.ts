@@ -6,7 +6,7 @@
  */
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import type { RoleContext } from '../../lib/policy/role-context';
-import type { ApiKeyRefusal, RevocationReason } from '../../lib/access/records';
+import type { ApiKeyRefusal, ReadCost, RevocationReason } from '../../lib/access/records';
 import type { TokenFailureReason } from '../adapters/jwt-verifier';
 import type { AccessDecision } from '../../lib/policy/route-policy';
 import type { BearerFailure } from '../bearer';
@@ -39,6 +39,8 @@ export interface AuthenticationRequest {
   /** The one bearer credential of the request, if it carries one. */
   credential?: string;
   event: APIGatewayRequestAuthorizerEventV2;
+  /** The decision's database round trips: the access records' readers add theirs. */
+  cost: ReadCost;
 }
 
 export interface Authenticator {

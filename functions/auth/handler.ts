@@ -9,6 +9,6 @@ const identity = identityConfig();
 const data = dataConfig();
 export const handler = createAuthService({
   identity: createCognitoIdentityProvider(createCognitoClient(identity), identity),
-  accessStore: createDynamoAccessStore(createDocumentClient(data), data.tables.access),
+  accessStore: createDynamoAccessStore(createDocumentClient(data), data),
   config: sessionConfig(),
 });

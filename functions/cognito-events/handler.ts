@@ -19,7 +19,7 @@ const cognito = createCognitoClient(cognitoApiConfig());
 const logger = createLogger('cognito-events');
 
 const events = createCognitoEvents({
-  accessStore: createDynamoAccessStore(createDocumentClient(data), data.tables.access),
+  accessStore: createDynamoAccessStore(createDocumentClient(data), data),
   rolesOf: (userPoolId, username) => listRoles(cognito, userPoolId, username),
   subOf: async (userPoolId, username) => {
     try {

@@ -7,6 +7,6 @@ import { createKeysService } from './service';
 
 const data = dataConfig();
 export const handler = createKeysService({
-  accessStore: createDynamoAccessStore(createDocumentClient(data), data.tables.access),
+  accessStore: createDynamoAccessStore(createDocumentClient(data), data),
   apiKeys: createApiKeyRing(apiKeyConfig().macKeys),
 });

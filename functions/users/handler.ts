@@ -9,5 +9,5 @@ const identity = identityConfig();
 const data = dataConfig();
 export const handler = createUsersService({
   identity: createCognitoIdentityProvider(createCognitoClient(identity), identity),
-  accessStore: createDynamoAccessStore(createDocumentClient(data), data.tables.access),
+  accessStore: createDynamoAccessStore(createDocumentClient(data), data),
 });

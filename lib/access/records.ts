@@ -1,6 +1,5 @@
 /**
- * The gateway's access records as data: their types, keys and parsing, the revocation rule,
- * and the authorizer's optional snapshot cache. No AWS SDK here: this module is part of the
+ * The gateway's access records as data: their types, keys and parsing, and the revocation rule. No AWS SDK here: this module is part of the
  * authorizer's bundle. `lib/access/store.ts` reads and writes the records with the SDK;
  * `authorizers/adapters/dynamodb-lite.ts` is the authorizer's own small reader.
  */
@@ -71,12 +70,17 @@ export interface ApiKeySnapshot {
   owner?: UserRecord;
 }
 
-/** What the authorizer reads per decision. */
+/** What one decision cost in database round trips; readers add theirs (the audit line reports it). */
+export interface ReadCost {
+  reads: number;
+}
+
+/** What the authorizer decides on: read per decision (strict) or through its view. */
 export interface SnapshotReader {
-  /** One round trip: the user's record and the session's state. */
-  snapshot(sub: string, sessionId: string): Promise<AccessSnapshot>;
-  /** An API key's record, then its owner's (two round trips: the second needs the first). */
-  apiKey(keyId: string): Promise<ApiKeySnapshot>;
+  /** The user's record and the session's state (one round trip when read). */
+  snapshot(sub: string, sessionId: string, cost?: ReadCost): Promise<AccessSnapshot>;
+  /** An API key's record, then its owner's (two round trips when read: the second needs the first). */
+  apiKey(keyId: string, cost?: ReadCost): Promise<ApiKeySnapshot>;
 }
 
 export const USER = 'user#';
@@ -258,31 +262,4 @@ export const apiKeyRefusal = (snapshot: ApiKeySnapshot, secret: string, now: num
   if (key.expiresAt <= now) return 'api_key_expired';
   if (!owner) return 'owner_unknown';
   return loginCutOff(owner, key.createdAt);
-};
-
-/**
- * An optional, bounded cache of the authorizer's snapshot read (`REVOCATION_CACHE_SECONDS`).
- * A revocation can then take up to `ttlSeconds` to reach a warm container that cached the
- * snapshot; 0 (the default) disables the cache. Failed reads are never cached.
- */
-export const withSnapshotCache = <T extends SnapshotReader>(store: T, options: { ttlSeconds: number; maxEntries?: number; now?: () => number }): T => {
-  if (options.ttlSeconds <= 0) return store;
-  const ttlMs = options.ttlSeconds * 1000;
-  const maxEntries = options.maxEntries ?? 10_000;
-  const now = options.now ?? Date.now;
-  const cache = new Map<string, { at: number; value: unknown }>();
-  const cached = async <V>(key: string, read: () => Promise<V>): Promise<V> => {
-    const hit = cache.get(key);
-    if (hit && now() - hit.at < ttlMs) return hit.value as V;
-    const value = await read();
-    cache.delete(key);
-    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
-    cache.set(key, { at: now(), value });
-    return value;
-  };
-  return {
-    ...store,
-    snapshot: (sub, sessionId) => cached(`s\u0000${sub}\u0000${sessionId}`, () => store.snapshot(sub, sessionId)),
-    apiKey: (keyId) => cached(`k\u0000${keyId}`, () => store.apiKey(keyId)),
-  };
 };

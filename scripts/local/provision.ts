@@ -175,6 +175,7 @@ const tableDefinitions = (stage: string): CreateTableCommandInput[] => {
     // TTL on `expiresAt` is declared in serverless.yml; dynalite has no UpdateTimeToLive, so
     // the code ignores expired records itself.
     table(names.access, [['pk', 'HASH']]),
+    table(names.accessChanges, [['pk', 'HASH'], ['sk', 'RANGE']]),
   ];
 };
 
@@ -205,7 +206,8 @@ export const provisionData = async (endpoint: string, stage: string, users: Seed
     }
   }
 
-  const access = createDynamoAccessStore(doc, names.access);
+  // Seeded before the gateway starts: no authorizer is warm yet, one log shard is enough.
+  const access = createDynamoAccessStore(doc, { tables: { access: names.access }, changeLog: { table: names.accessChanges, shards: 1 } });
   for (const user of users) {
     const sub = subs.get(user.username);
     if (sub) await access.putUser({ sub, username: user.username, branches: user.branches });

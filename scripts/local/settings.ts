@@ -16,6 +16,7 @@ export const tableNames = (stage: string) => ({
   branches: `${SERVICE}-${stage}-branches`,
   inventory: `${SERVICE}-${stage}-inventory`,
   access: `${SERVICE}-${stage}-access`,
+  accessChanges: `${SERVICE}-${stage}-access-changes`,
 });
 
 /**

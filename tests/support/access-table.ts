@@ -10,7 +10,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoAccessStore, type AccessStore, type Item } from '../../lib/access/store';
 
 // dynalite ships no types.
@@ -23,6 +23,12 @@ export interface LocalAccessTable {
   /** The document client the store uses, for tests that read or write records as they are stored. */
   documents: DynamoDBDocumentClient;
   tableName: string;
+  /** The access change log's table (lib/access/change-log.ts), next to it. */
+  changesTableName: string;
+  /** Where the in-process dynalite listens (http://127.0.0.1:<port>). */
+  endpoint: string;
+  /** Every change-log entry written so far, every shard's copy. */
+  changes(): Promise<Item[]>;
   /** The names of the commands the store's client sent (DynamoDB's own: `GetItemCommand`, `BatchGetItemCommand`, ...), oldest first. */
   sent: string[];
   /** A record exactly as stored: expired ones included, nothing parsed. */
@@ -34,7 +40,8 @@ export interface LocalAccessTable {
   stop(): Promise<void>;
 }
 
-export const startAccessTable = async (tableName = 'access'): Promise<LocalAccessTable> => {
+export const startAccessTable = async (tableName = 'access', changeLog: { shards: number } = { shards: 2 }): Promise<LocalAccessTable> => {
+  const changesTableName = `${tableName}-changes`;
   const server = dynalite({ createTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -45,6 +52,20 @@ export const startAccessTable = async (tableName = 'access'): Promise<LocalAcces
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    }),
+  );
+  await client.send(
+    new CreateTableCommand({
+      TableName: changesTableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
     }),
   );
   const documents = DynamoDBDocumentClient.from(client);
@@ -59,7 +80,10 @@ export const startAccessTable = async (tableName = 'access'): Promise<LocalAcces
   // The test's own reads and writes go through a client of their own, so `sent` is the store's alone.
   const direct = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
   return {
-    store: createDynamoAccessStore(documents, tableName),
+    store: createDynamoAccessStore(documents, { tables: { access: tableName }, changeLog: { table: changesTableName, shards: changeLog.shards } }),
+    changesTableName,
+    endpoint,
+    changes: async () => (await direct.send(new ScanCommand({ TableName: changesTableName, ConsistentRead: true }))).Items ?? [],
     documents,
     tableName,
     sent,

@@ -120,7 +120,7 @@ const harness = (options: HarnessOptions = {}) => {
     metrics,
     config: {
       unauthenticatedResponse: options.mode ?? 'deny',
-      revocationCacheSeconds: 0,
+      maxStalenessMs: 0,
       resourceServerId: 'gateway',
       machineClients: [{ clientId: 'machine-1', name: 'partner', roles: [], branches: ['1'] }],
       apiKeyMacKeys: TEST_MAC_KEYS,
@@ -215,7 +215,7 @@ describe('createAuthorizer', () => {
     it('counts an allow metric', async () => {
       const { authorize, metricNames } = harness();
       await authorize(authorizerEvent());
-      assert.deepEqual(metricNames, ['AuthorizerAllow', 'AuthorizerLatency']);
+      assert.deepEqual(metricNames, ['AuthorizerAllow', 'AuthorizerLatency', 'AccessReads']);
     });
 
     it('waits for the key set to load (ready) before deciding', async () => {
@@ -443,7 +443,7 @@ describe('createAuthorizer', () => {
     it('counts a deny metric', async () => {
       const { authorize, metricNames } = harness({ claims: claimsFor({ 'cognito:groups': ['customer'] }) });
       await authorize(authorizerEvent({ routeKey: 'GET /users' }));
-      assert.deepEqual(metricNames, ['AuthorizerDeny', 'AuthorizerLatency']);
+      assert.deepEqual(metricNames, ['AuthorizerDeny', 'AuthorizerLatency', 'AccessReads']);
     });
   });
 
@@ -552,6 +552,7 @@ describe('createAuthorizer', () => {
             Metrics: [
               { Name: 'AuthorizerDeny', Unit: 'Count' },
               { Name: 'AuthorizerLatency', Unit: 'Milliseconds' },
+              { Name: 'AccessReads', Unit: 'Count' },
             ],
           },
         ],
@@ -568,7 +569,7 @@ describe('createAuthorizer', () => {
         accessStore: fakeAccessStore().store,
         logger,
         metrics: createEmbeddedMetrics({}),
-        config: { unauthenticatedResponse: 'deny', revocationCacheSeconds: 0, resourceServerId: 'gateway', machineClients: [], apiKeyMacKeys: TEST_MAC_KEYS },
+        config: { unauthenticatedResponse: 'deny', maxStalenessMs: 0, resourceServerId: 'gateway', machineClients: [], apiKeyMacKeys: TEST_MAC_KEYS },
         clock: () => NOW * 1000,
       });
       // Act
@@ -726,7 +727,7 @@ describe('createAuthorizer', () => {
           accessStore: store,
           logger,
           metrics: createEmbeddedMetrics({}),
-          config: { unauthenticatedResponse: 'deny', revocationCacheSeconds: 0, resourceServerId: 'gateway', machineClients: [], apiKeyMacKeys },
+          config: { unauthenticatedResponse: 'deny', maxStalenessMs: 0, resourceServerId: 'gateway', machineClients: [], apiKeyMacKeys },
           clock: () => NOW * 1000,
         });
         const reasons = () => lines.filter((line) => line.message === 'authorizer decision').map((line) => (line.extra[0] as Record<string, unknown>).reason);

@@ -7,7 +7,7 @@ import { TEST_MAC_KEYS, macKeysEnv } from './fixtures';
 const IDENTITY = { COGNITO_USER_POOL_ID: 'eu-west-1_AbCdEf', COGNITO_CLIENT_ID: 'client-1', AWS_REGION: 'eu-west-1' };
 /** The authorizer also reads the API key ring. */
 const AUTHORIZER = { ...IDENTITY, API_KEY_MAC_KEYS: macKeysEnv() };
-const DATA = { PRODUCTS_TABLE: 'products', BRANCHES_TABLE: 'branches', INVENTORY_TABLE: 'inventory', ACCESS_TABLE: 'access' };
+const DATA = { PRODUCTS_TABLE: 'products', BRANCHES_TABLE: 'branches', INVENTORY_TABLE: 'inventory', ACCESS_TABLE: 'access', ACCESS_CHANGES_TABLE: 'access-changes' };
 /** What serverless.yml sets on stage `local` only: the emulators' plain-http endpoints are allowed. */
 const LOCAL = { GATEWAY_LOCAL_STACK: 'true' };
 
@@ -106,10 +106,11 @@ describe('identityConfig', () => {
 });
 
 describe('dataConfig', () => {
-  it('reads the four tables and applies the documented defaults', () => {
+  it('reads the tables and the change log and applies the documented defaults', () => {
     assert.deepEqual(dataConfig({ ...DATA, AWS_REGION: 'eu-west-1' }), {
       region: 'eu-west-1',
       tables: { products: 'products', branches: 'branches', inventory: 'inventory', access: 'access' },
+      changeLog: { table: 'access-changes', shards: 8 },
       requestTimeoutMs: 1000,
       maxAttempts: 2,
     });
@@ -132,6 +133,12 @@ describe('dataConfig', () => {
     assertConfigError(() => dataConfig({ ...DATA, DYNAMODB_TIMEOUT_MS: '49' }), 'DYNAMODB_TIMEOUT_MS');
     assertConfigError(() => dataConfig({ ...DATA, DYNAMODB_MAX_ATTEMPTS: '0' }), 'DYNAMODB_MAX_ATTEMPTS');
     assertConfigError(() => dataConfig({ ...DATA, DYNAMODB_MAX_ATTEMPTS: '11' }), 'DYNAMODB_MAX_ATTEMPTS');
+  });
+
+  it('reads ACCESS_CHANGES_SHARDS within [1, 64] and rejects anything else naming the variable', () => {
+    assert.equal(dataConfig({ ...DATA, ACCESS_CHANGES_SHARDS: '1' }).changeLog.shards, 1);
+    assert.equal(dataConfig({ ...DATA, ACCESS_CHANGES_SHARDS: '64' }).changeLog.shards, 64);
+    for (const bad of ['0', '65', '2.5', 'eight']) assertConfigError(() => dataConfig({ ...DATA, ACCESS_CHANGES_SHARDS: bad }), 'ACCESS_CHANGES_SHARDS');
   });
 });
 
@@ -242,10 +249,10 @@ describe('apiKeyConfig', () => {
 });
 
 describe('authorizerConfig', () => {
-  it("defaults to 'deny' for unauthenticated callers and no revocation cache", () => {
+  it("defaults to 'deny' for unauthenticated callers and a revocation bound of one second", () => {
     assert.deepEqual(authorizerConfig(AUTHORIZER), {
       unauthenticatedResponse: 'deny',
-      revocationCacheSeconds: 0,
+      maxStalenessMs: 1000,
       resourceServerId: 'gateway',
       machineClients: [],
       apiKeyMacKeys: TEST_MAC_KEYS,
@@ -267,14 +274,14 @@ describe('authorizerConfig', () => {
     assert.equal(authorizerConfig({ ...AUTHORIZER, AUTHORIZER_UNAUTHENTICATED_RESPONSE: ' deny ' }).unauthenticatedResponse, 'deny');
   });
 
-  it('reads REVOCATION_CACHE_SECONDS within [0, 300]', () => {
-    assert.equal(authorizerConfig({ ...AUTHORIZER, REVOCATION_CACHE_SECONDS: '0' }).revocationCacheSeconds, 0);
-    assert.equal(authorizerConfig({ ...AUTHORIZER, REVOCATION_CACHE_SECONDS: '300' }).revocationCacheSeconds, 300);
+  it('reads REVOCATION_MAX_STALENESS_MS within [0, 60000]: 0 is strict mode', () => {
+    assert.equal(authorizerConfig({ ...AUTHORIZER, REVOCATION_MAX_STALENESS_MS: '0' }).maxStalenessMs, 0);
+    assert.equal(authorizerConfig({ ...AUTHORIZER, REVOCATION_MAX_STALENESS_MS: '60000' }).maxStalenessMs, 60_000);
   });
 
-  for (const bad of ['301', '-1', '1.5', 'ten']) {
-    it(`rejects REVOCATION_CACHE_SECONDS=${JSON.stringify(bad)} naming the variable`, () => {
-      assertConfigError(() => authorizerConfig({ ...AUTHORIZER, REVOCATION_CACHE_SECONDS: bad }), 'REVOCATION_CACHE_SECONDS');
+  for (const bad of ['60001', '-1', '1.5', 'ten']) {
+    it(`rejects REVOCATION_MAX_STALENESS_MS=${JSON.stringify(bad)} naming the variable`, () => {
+      assertConfigError(() => authorizerConfig({ ...AUTHORIZER, REVOCATION_MAX_STALENESS_MS: bad }), 'REVOCATION_MAX_STALENESS_MS');
     });
   }
 

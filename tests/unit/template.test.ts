@@ -150,15 +150,45 @@ describe('generated CloudFormation template', () => {
     }
   });
 
-  it('creates on-demand tables with point-in-time recovery, named as the local stack names them', () => {
+  it('creates on-demand tables with point-in-time recovery, named as the local stack names them; the change log, whose entries live an hour, without', () => {
     const tables = ofType('AWS::DynamoDB::Table').map(([, t]) => t.Properties);
     assert.deepEqual(tables.map((t) => t.TableName).sort(), Object.values(tableNames('dev')).sort());
     for (const table of tables) {
       assert.equal(table.BillingMode, 'PAY_PER_REQUEST', table.TableName);
+      if (table.TableName === tableNames('dev').accessChanges) continue;
       assert.equal(table.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled, true, table.TableName);
     }
     const access = tables.find((t) => t.TableName === tableNames('dev').access)!;
     assert.deepEqual(access.TimeToLiveSpecification, { AttributeName: 'expiresAt', Enabled: true });
+    const changes = tables.find((t) => t.TableName === tableNames('dev').accessChanges)!;
+    assert.deepEqual(changes.TimeToLiveSpecification, { AttributeName: 'expiresAt', Enabled: true });
+    assert.deepEqual(changes.KeySchema, [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+  });
+
+  it('lets every function that writes access records announce them on the change log, and the authorizer only poll it', () => {
+    const onChanges = (statement: { Resource: unknown }) =>
+      [statement.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify({ 'Fn::GetAtt': ['AccessChangesTable', 'Arn'] }));
+    const access: Record<string, string[]> = {};
+    for (const [name, fn] of ofType('AWS::Lambda::Function', prod.resources)) {
+      const functionName = name.replace(/LambdaFunction$/, '').replace(/^./, (c) => c.toLowerCase());
+      const role = prod.resources[fn.Properties.Role['Fn::GetAtt'][0]]!;
+      for (const { PolicyDocument } of role.Properties.Policies ?? []) {
+        for (const statement of PolicyDocument.Statement) {
+          if (onChanges(statement)) access[functionName] = [...(access[functionName] ?? []), ...[statement.Action].flat()];
+        }
+      }
+    }
+    assert.deepEqual(access, {
+      authorizer: ['dynamodb:Query'],
+      auth: ['dynamodb:BatchWriteItem'],
+      keys: ['dynamodb:BatchWriteItem'],
+      users: ['dynamodb:BatchWriteItem'],
+      cognitoTrigger: ['dynamodb:BatchWriteItem'],
+      cognitoSync: ['dynamodb:BatchWriteItem'],
+    });
   });
 
   it('creates the user pool with one group per role and an app client with token revocation', () => {
@@ -321,8 +351,10 @@ describe('generated CloudFormation template', () => {
     });
   });
 
-  it('retains the user pool and the tables on prod (stack deleted or resource replaced), deletes them elsewhere', () => {
-    const data = (from: Resources) => [...ofType('AWS::Cognito::UserPool', from), ...ofType('AWS::DynamoDB::Table', from)];
+  it('retains the user pool and the tables on prod (stack deleted or resource replaced), deletes them elsewhere; the change log everywhere', () => {
+    const data = (from: Resources) =>
+      [...ofType('AWS::Cognito::UserPool', from), ...ofType('AWS::DynamoDB::Table', from)].filter(([name]) => name !== 'AccessChangesTable');
+    assert.equal(prod.resources.AccessChangesTable!.DeletionPolicy ?? 'Delete', 'Delete');
     assert.equal(data(prod.resources).length, 5);
     for (const [name, r] of data(prod.resources)) {
       assert.deepEqual([r.DeletionPolicy, r.UpdateReplacePolicy], ['Retain', 'Retain'], `prod ${name}`);

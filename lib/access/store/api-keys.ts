@@ -96,6 +96,8 @@ export const createApiKeyRecords = (table: AccessTable): ApiKeyRecords => {
           throw retryError;
         }
       }
+      // The owner's record may have taken its first roles; the key's record is new.
+      await table.changed([APIKEY + key.id, USER + key.owner]);
     },
 
     async listApiKeys(owner) {
@@ -138,6 +140,7 @@ export const createApiKeyRecords = (table: AccessTable): ApiKeyRecords => {
         }),
       );
       if (!revoked) return false;
+      await table.changed([APIKEY + keyId]);
       await table.client.send(
         new UpdateCommand({
           TableName: table.name,

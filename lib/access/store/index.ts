@@ -17,18 +17,25 @@
  *                     `revokedAt` once deleted. The owner's `user#` record lists the ids of
  *                     their live keys (`apiKeys`), which bounds how many they may hold.
  *
+ * Every write to a `user#`, `session#` or `apikey#` record is followed by an entry in the access
+ * change log (`ACCESS_CHANGES_TABLE`, lib/access/change-log.ts), which is how warm authorizers
+ * learn of it within the revocation bound.
+ *
  * Records that end carry `expiresAt` (epoch seconds), the table's TTL attribute on AWS. Where
  * TTL does not run (dynalite), expired records are ignored in code.
  *
  * This folder reads and writes them with the AWS SDK for the services, one module per record
  * kind (`users.ts`, `sessions.ts`, `api-keys.ts`) over one table port (`table.ts`). The authorizer reads
- * them with `authorizers/adapters/dynamodb-lite.ts` (one strongly consistent BatchGetItem, so a logout is seen by
- * the very next request); their types and the revocation rule live in `lib/access/records.ts`.
+ * them with `authorizers/adapters/dynamodb-lite.ts` (strongly consistent BatchGetItem) through
+ * its view (`authorizers/adapters/access-view.ts`); their types and the revocation rule live in
+ * `lib/access/records.ts`.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DataConfig } from '../../config';
 import { SESSION, USER, readApiKey, snapshotFromItems, type SnapshotReader } from '../records';
 import { createApiKeyRecords, type ApiKeyRecords } from './api-keys';
 import { createSessionRecords, type SessionRecords } from './sessions';
+import { createChangeLogWriter } from './change-log';
 import { createAccessTable } from './table';
 import { createUserRecords, type UserRecords } from './users';
 
@@ -40,8 +47,11 @@ export type { UserRecords } from './users';
 /** Every record kind, and the authorizer's reads (which the services' tests use too). */
 export interface AccessStore extends SnapshotReader, UserRecords, SessionRecords, ApiKeyRecords {}
 
-export const createDynamoAccessStore = (client: DynamoDBDocumentClient, tableName: string): AccessStore => {
-  const table = createAccessTable(client, tableName);
+/** The access table (`tables.access`) and the change log every write to it is announced on. */
+export type AccessStoreTables = { tables: Pick<DataConfig['tables'], 'access'> } & Pick<DataConfig, 'changeLog'>;
+
+export const createDynamoAccessStore = (client: DynamoDBDocumentClient, config: AccessStoreTables): AccessStore => {
+  const table = createAccessTable(client, config.tables.access, createChangeLogWriter(client, config.changeLog));
   return {
     ...createUserRecords(table),
     ...createSessionRecords(table),

@@ -133,6 +133,7 @@ export const createSessionRecords = (table: AccessTable): SessionRecords => {
       if (own?.parent) root = await revokeKeepingExpiry(own.parent, sub, expiresAt, revokedAt);
       const others = (root?.children ?? []).filter((child) => child !== sessionId);
       await Promise.all(others.map((child) => revokeKeepingExpiry(child, sub, expiresAt, revokedAt)));
+      await table.changed([sessionId, ...(own?.parent ? [own.parent] : []), ...others].map((id) => SESSION + id));
     },
   };
 };

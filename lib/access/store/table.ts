@@ -7,6 +7,7 @@ import { BatchGetCommand, GetCommand, type DynamoDBDocumentClient, type UpdateCo
 import { awsErrorName } from '../../errors';
 import { batchGetAll } from '../batch-get';
 import { live, type Item } from '../records';
+import type { ChangeLogWriter } from './change-log';
 
 export interface AccessTable {
   readonly name: string;
@@ -17,11 +18,17 @@ export interface AccessTable {
   batchGet(pks: readonly string[]): Promise<Map<string, Item>>;
   /** Send a conditional write; false when its condition did not hold. */
   conditionally(command: UpdateCommand): Promise<boolean>;
+  /**
+   * Tell warm authorizers that these records changed (lib/access/change-log.ts). Every write
+   * to a record the authorizer decides on is followed by this, once the write has returned.
+   */
+  changed(pks: readonly string[]): Promise<void>;
 }
 
-export const createAccessTable = (client: DynamoDBDocumentClient, name: string): AccessTable => ({
+export const createAccessTable = (client: DynamoDBDocumentClient, name: string, changes: ChangeLogWriter): AccessTable => ({
   name,
   client,
+  changed: (pks) => changes.changed(pks),
   async get(pk) {
     return live((await client.send(new GetCommand({ TableName: name, Key: { pk }, ConsistentRead: true }))).Item);
   },

@@ -64,11 +64,12 @@ export const createUserRecords = (table: AccessTable): UserRecords => ({
           ExpressionAttributeValues: { ':sub': user.sub, ':username': user.username, ':branches': [...user.branches] },
         }),
       );
+      await table.changed([USER + user.sub]);
     },
 
     async raiseCutOff({ sub, username, kind, at }) {
-      // Not applied when the cut-off is already at or past `at`: nothing to raise.
-      await table.conditionally(
+      // Not applied when the cut-off is already at or past `at`: nothing to raise, nothing changed.
+      const applied = await table.conditionally(
         new UpdateCommand({
           TableName: table.name,
           Key: { pk: USER + sub },
@@ -78,10 +79,11 @@ export const createUserRecords = (table: AccessTable): UserRecords => ({
           ExpressionAttributeValues: { ':sub': sub, ':username': username, ':none': [], ':at': at },
         }),
       );
+      if (applied) await table.changed([USER + sub]);
     },
 
     async setDisabled({ sub, username, disabled, versionMs }) {
-      return table.conditionally(
+      const applied = await table.conditionally(
         new UpdateCommand({
           TableName: table.name,
           Key: { pk: USER + sub },
@@ -91,10 +93,12 @@ export const createUserRecords = (table: AccessTable): UserRecords => ({
           ExpressionAttributeValues: { ':sub': sub, ':username': username, ':none': [], ':disabled': disabled, ':version': versionMs },
         }),
       );
+      if (applied) await table.changed([USER + sub]);
+      return applied;
     },
 
     async syncRoles({ sub, username, roles, versionMs, unlessChangedSince }) {
-      return table.conditionally(
+      const applied = await table.conditionally(
         new UpdateCommand({
           TableName: table.name,
           Key: { pk: USER + sub },
@@ -113,6 +117,8 @@ export const createUserRecords = (table: AccessTable): UserRecords => ({
           },
         }),
       );
+      if (applied) await table.changed([USER + sub]);
+      return applied;
     },
 
     async recordUsername({ sub, username }) {

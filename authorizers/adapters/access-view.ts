@@ -1,0 +1,198 @@
+/**
+ * A warm authorizer's view of the access records: no database read per decision, and every
+ * change seen within `maxStalenessMs` (REVOCATION_MAX_STALENESS_MS, the revocation bound).
+ *
+ * - The records a decision needs (`user#`, `session#`, `apikey#`; absent ones too) are read once,
+ *   strongly consistent, and kept (bounded, least recently used dropped first).
+ * - Before a decision, if the view last asked the change log (lib/access/change-log.ts) more than
+ *   `maxStalenessMs` ago, it asks now: one Query on its shard of the log, for the entries since
+ *   its last poll (minus `overlapMs`, for writers' clocks and late entries). Each record an entry
+ *   names that was read before the entry's date (plus `skewMs`) is dropped. One poll at a time;
+ *   decisions arriving meanwhile wait for it.
+ * - A decision is only ever made on kept records when the last poll that succeeded started at
+ *   most `maxStalenessMs` ago. The rule that follows: a change whose writer answered at time R is
+ *   in the log by R; every poll started after R sees it; every decision after R + bound uses a
+ *   poll started after R.
+ * - The log cannot be read (error, timeout): the view does not decide on kept records. It reads
+ *   the records for that decision, as strict mode does, and the decision is made on them; if
+ *   they cannot be read either, the authenticator denies. Never an allow on stale state.
+ * - A container that has not polled for `resyncAfterMs` forgets everything rather than reading
+ *   the log back; no record is used more than `recordMaxAgeMs` after it was read, log or not.
+ * - A read that was under way while a poll finished is used for its decision but not kept: the
+ *   poll may have dropped the record while the read's older answer was on its way.
+ *
+ * No dependencies beyond the small DynamoDB reader: this is part of the authorizer's bundle.
+ */
+import { changeBucket, changePartition, changeSortKey, toChangeEntry, type ChangeLogConfig } from '../../lib/access/change-log';
+import { SESSION, USER, readApiKey, snapshotFromItems, type Item, type ReadCost, type SnapshotReader } from '../../lib/access/records';
+import { systemClock, type Clock } from '../../lib/clock';
+import { ACCESS_VIEW_DEFAULTS, type AuthorizerConfig, type DataConfig } from '../../lib/config';
+import type { StructuredLogger } from '../../lib/metrics';
+import { createLiteSnapshotReader, type AfterQueryReader, type BatchGetReader } from './dynamodb-lite';
+
+export interface AccessViewOptions {
+  reader: BatchGetReader & AfterQueryReader;
+  /** `ACCESS_TABLE`. */
+  table: string;
+  changeLog: ChangeLogConfig;
+  maxStalenessMs: number;
+  logger: Pick<StructuredLogger, 'warn'>;
+  clock?: Clock;
+  /** Which read shard of the log this container polls; random by default. */
+  shard?: number;
+  overlapMs?: number;
+  skewMs?: number;
+  resyncAfterMs?: number;
+  recordMaxAgeMs?: number;
+  maxEntries?: number;
+}
+
+export interface AccessViewStats {
+  /** Record reads (BatchGetItem round trips). */
+  reads: number;
+  /** Change-log queries. */
+  polls: number;
+  pollFailures: number;
+  /** Kept records dropped because the log named them. */
+  dropped: number;
+  /** Records currently kept. */
+  kept: number;
+}
+
+export interface AccessView extends SnapshotReader {
+  stats(): AccessViewStats;
+}
+
+interface Kept {
+  /** undefined: the record did not exist when read. */
+  item: Item | undefined;
+  /** When its read started (this container's clock). */
+  readAt: number;
+}
+
+export const createAccessView = (options: AccessViewOptions): AccessView => {
+  const { reader, table, changeLog, maxStalenessMs, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const overlapMs = options.overlapMs ?? ACCESS_VIEW_DEFAULTS.overlapMs;
+  const skewMs = options.skewMs ?? ACCESS_VIEW_DEFAULTS.skewMs;
+  const resyncAfterMs = options.resyncAfterMs ?? ACCESS_VIEW_DEFAULTS.resyncAfterMs;
+  const recordMaxAgeMs = options.recordMaxAgeMs ?? ACCESS_VIEW_DEFAULTS.recordMaxAgeMs;
+  const maxEntries = options.maxEntries ?? ACCESS_VIEW_DEFAULTS.maxEntries;
+  const shard = options.shard ?? Math.floor(Math.random() * changeLog.shards);
+  if (!(maxStalenessMs > 0)) throw new Error('The access view needs a positive maxStalenessMs; 0 is strict mode (read every decision)');
+
+  const kept = new Map<string, Kept>();
+  /** When the last successful poll started; undefined before the first. */
+  let polledAt: number | undefined;
+  /** Successful polls so far: a read that saw this change under way is not kept. */
+  let generation = 0;
+  let polling: Promise<boolean> | undefined;
+  const stats = { reads: 0, polls: 0, pollFailures: 0, dropped: 0 };
+
+  const applyEntries = (items: readonly Item[]) => {
+    for (const item of items) {
+      const entry = toChangeEntry(item);
+      if (!entry) continue;
+      for (const key of entry.keys) {
+        const record = kept.get(key);
+        if (record && record.readAt <= entry.at + skewMs) {
+          kept.delete(key);
+          stats.dropped += 1;
+        }
+      }
+    }
+  };
+
+  const poll = (): Promise<boolean> => {
+    polling ??= pollOnce().finally(() => {
+      polling = undefined;
+    });
+    return polling;
+  };
+
+  const pollOnce = async (): Promise<boolean> => {
+      const started = clock();
+      try {
+        if (polledAt === undefined || started - polledAt > resyncAfterMs) {
+          // Nothing kept can be trusted after a gap this long, and nothing needs the log: every
+          // record read from now on is read after whatever changed before.
+          kept.clear();
+        } else {
+          const from = polledAt - overlapMs;
+          const after = changeSortKey(from, '');
+          for (let bucket = changeBucket(from); bucket <= changeBucket(started + skewMs); bucket += 1) {
+            stats.polls += 1;
+            applyEntries(await reader.queryAfter(changeLog.table, changePartition(bucket, shard), after));
+          }
+        }
+        polledAt = started;
+        generation += 1;
+        return true;
+      } catch (error) {
+        stats.pollFailures += 1;
+        logger.warn('access change log unavailable', { errorName: (error as Error)?.name });
+        return false;
+      }
+  };
+
+  /** Whether kept records may decide now: the last good poll started within the bound. */
+  const fresh = async (): Promise<boolean> => {
+    if (polledAt !== undefined && clock() - polledAt <= maxStalenessMs) return true;
+    return poll();
+  };
+
+  const read = async (pks: readonly string[], cost: ReadCost | undefined): Promise<Map<string, Item>> => {
+    const trusted = await fresh();
+    const now = clock();
+    const found = new Map<string, Item>();
+    const missing: string[] = [];
+    for (const pk of pks) {
+      const record = trusted ? kept.get(pk) : undefined;
+      if (record && now - record.readAt <= recordMaxAgeMs) {
+        // Most recently used last.
+        kept.delete(pk);
+        kept.set(pk, record);
+        if (record.item) found.set(pk, record.item);
+      } else {
+        missing.push(pk);
+      }
+    }
+    if (missing.length === 0) return found;
+
+    const readAt = clock();
+    const readGeneration = generation;
+    stats.reads += 1;
+    if (cost) cost.reads += 1;
+    const items = await reader.batchGet(table, missing);
+    const keep = trusted && generation === readGeneration;
+    for (const pk of missing) {
+      const item = items.get(pk);
+      if (item) found.set(pk, item);
+      if (!keep) continue;
+      kept.delete(pk);
+      while (kept.size >= maxEntries) kept.delete(kept.keys().next().value as string);
+      kept.set(pk, { item, readAt });
+    }
+    return found;
+  };
+
+  return {
+    snapshot: async (sub, sessionId, cost) => snapshotFromItems(await read([USER + sub, SESSION + sessionId], cost), sub, sessionId),
+    apiKey: (keyId, cost) => readApiKey(async (pk) => (await read([pk], cost)).get(pk), keyId),
+    stats: () => ({ ...stats, kept: kept.size }),
+  };
+};
+
+/**
+ * What the authorizer decides on: the warm view (the default), or, with `maxStalenessMs` 0
+ * (strict), a read of the records for every decision.
+ */
+export const accessRecords = (
+  reader: BatchGetReader & AfterQueryReader,
+  data: { tables: Pick<DataConfig['tables'], 'access'> } & Pick<DataConfig, 'changeLog'>,
+  config: Pick<AuthorizerConfig, 'maxStalenessMs'>,
+  logger: Pick<StructuredLogger, 'warn'>,
+): SnapshotReader =>
+  config.maxStalenessMs === 0
+    ? createLiteSnapshotReader(reader, data.tables.access)
+    : createAccessView({ reader, table: data.tables.access, changeLog: data.changeLog, maxStalenessMs: config.maxStalenessMs, logger });
