@@ -7,7 +7,22 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { assertNoInternals, call, createUser, eventually, gatewayLog, login, loginAs, stack, type Session } from '../support/client';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  afterRevocationBound,
+  assertNoInternals,
+  call,
+  createUser,
+  eventually,
+  gatewayLog,
+  login,
+  loginAs,
+  refusedWithinBound,
+  stack,
+  type Session,
+} from '../support/client';
+import { createChangeLogWriter } from '../../lib/access/store/change-log';
 import { LOCAL_STAGE, REGION, tableNames, type SeedUser } from '../../scripts/local/settings';
 
 const fresh = (roles: SeedUser['roles'], branches: string[] = []) =>
@@ -42,7 +57,22 @@ const secretOf = (key: string) => key.slice('gwk_'.length + 20 + 1, 'gwk_'.lengt
 /** A key's tail: `<MAC key version><MAC>`, after the secret. */
 const tailOf = (key: string) => key.slice('gwk_'.length + 20 + 1 + 43 + 1);
 
-/** Moves a key's expiry, as time passing would (the emulated table has no clock of its own). */
+/**
+ * The stack's ACCESS_CHANGES_SHARDS: serverless.yml's `params.default.accessChangeShards` (no
+ * stage overrides it; the authorizers read one shard each, so an entry must reach them all).
+ */
+const changeLogShards = (): number => {
+  const yml = readFileSync(path.join(__dirname, '..', '..', 'serverless.yml'), 'utf8');
+  const shards = Number(/^\s+accessChangeShards:\s*(\d+)\s*$/m.exec(yml)?.[1]);
+  assert.ok(Number.isInteger(shards) && shards > 0, 'serverless.yml params.default.accessChangeShards');
+  return shards;
+};
+
+/**
+ * Moves a key's expiry, as time passing would (the emulated table has no clock of its own). A
+ * write behind the access store's back: it is announced on the access change log as the store
+ * announces its own writes, so warm authorizers drop the key's record within the revocation bound.
+ */
 const expireKey = async (keyId: string) => {
   const client = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint: stack().dynamodbUrl, region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
@@ -55,6 +85,7 @@ const expireKey = async (keyId: string) => {
       ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 1 },
     }),
   );
+  await createChangeLogWriter(client, { table: tableNames(LOCAL_STAGE).accessChanges, shards: changeLogShards() }).changed([`apikey#${keyId}`]);
   client.destroy();
 };
 
@@ -217,12 +248,13 @@ describe('personal API keys', () => {
   });
 
   describe("the key follows its owner", () => {
-    it('loses the branch when the owner loses the branch-manager role, at the next request', async () => {
+    it('loses the branch when the owner loses the branch-manager role, within the revocation bound', async () => {
       const user = await fresh(['branch-manager'], ['1']);
       const { key } = await createKey(await signIn(user));
       assert.equal(await status('GET', '/branches/1/products', key), 200);
       const demoted = await call('PUT', `/users/${encodeURIComponent(user.username)}/roles`, { token: admin.accessToken, body: { roles: ['customer'] } });
       assert.equal(demoted.status, 200, demoted.text);
+      await refusedWithinBound('GET', '/branches/1/products', key, 403);
       assert.equal(await status('GET', '/branches/1/products', key), 403);
     });
 
@@ -231,17 +263,20 @@ describe('personal API keys', () => {
       const { key } = await createKey(await signIn(user));
       assert.equal(await status('GET', '/branches/1/products', key), 200);
       assert.equal((await call('POST', `/users/${encodeURIComponent(user.username)}/disable`, { token: admin.accessToken })).status, 204);
-      assert.equal(await status('GET', '/branches/1/products', key), 401);
+      await refusedWithinBound('GET', '/branches/1/products', key, 401);
       assert.equal((await call('POST', `/users/${encodeURIComponent(user.username)}/enable`, { token: admin.accessToken })).status, 204);
+      // Past the bound, so every authorizer has seen the enable: the key stays refused.
+      await afterRevocationBound();
       assert.equal(await status('GET', '/branches/1/products', key), 401);
     });
 
-    it('stops working when the owner signs out everywhere', async () => {
+    it('stops working within the revocation bound when the owner signs out everywhere', async () => {
       const user = await fresh(['branch-manager'], ['1']);
       const token = await signIn(user);
       const { key } = await createKey(token);
       assert.equal(await status('GET', '/branches/1/products', key), 200);
       assert.equal((await call('POST', '/auth/logout', { token, body: { everywhere: true } })).status, 204);
+      await refusedWithinBound('GET', '/branches/1/products', key, 401);
       assert.equal(await status('GET', '/branches/1/products', key), 401);
     });
 
@@ -249,7 +284,11 @@ describe('personal API keys', () => {
       const user = await fresh(['branch-manager'], ['1']);
       const token = await signIn(user);
       const { key } = await createKey(token);
+      assert.equal(await status('GET', '/branches/1/products', key), 200);
       assert.equal((await call('POST', '/auth/logout', { token })).status, 204);
+      await refusedWithinBound('GET', '/users/me', token, 401);
+      // Past the bound: had the logout reached the key, every authorizer would refuse it by now.
+      await afterRevocationBound();
       assert.equal(await status('GET', '/branches/1/products', key), 200);
     });
   });
@@ -272,12 +311,13 @@ describe('personal API keys', () => {
       }
     });
 
-    it('refuses a revoked key with 401 at the next request and drops it from the list', async () => {
+    it('refuses a revoked key with 401 within the revocation bound and drops it from the list', async () => {
       const user = await fresh(['branch-manager'], ['1']);
       const token = await signIn(user);
       const { key, id } = await createKey(token);
       assert.equal(await status('GET', '/branches/1/products', key), 200);
       assert.equal(await status('DELETE', `/api-keys/${id}`, token), 204);
+      await refusedWithinBound('GET', '/branches/1/products', key, 401);
       const reuse = await call('GET', '/branches/1/products', { token: key });
       assert.equal(reuse.status, 401);
       assert.equal(reuse.headers.get('www-authenticate') !== null || reuse.status === 401, true);
@@ -288,9 +328,12 @@ describe('personal API keys', () => {
 
     it("returns 404 for another user's key id and leaves that key working", async () => {
       const { key, id } = await createKey(manager.accessToken);
+      assert.equal(await status('GET', '/branches/1/products', key), 200);
       const answer = await call('DELETE', `/api-keys/${id}`, { token: admin.accessToken });
       assert.equal(answer.status, 404);
       assert.equal(answer.body.error, 'api_key_not_found');
+      // Past the bound: had the key been revoked, every authorizer would refuse it by now.
+      await afterRevocationBound();
       assert.equal(await status('GET', '/branches/1/products', key), 200);
     });
 
@@ -302,12 +345,13 @@ describe('personal API keys', () => {
       }
     });
 
-    it('refuses an expired key with 401 and leaves it out of the list', async () => {
+    it('refuses an expired key with 401 within the revocation bound and leaves it out of the list', async () => {
       const user = await fresh(['branch-manager'], ['1']);
       const token = await signIn(user);
       const { key, id } = await createKey(token, { name: 'short', scopes: ['inventory:read'], expiresInDays: 1 });
       assert.equal(await status('GET', '/branches/1/products', key), 200);
       await expireKey(id);
+      await refusedWithinBound('GET', '/branches/1/products', key, 401);
       assert.equal(await status('GET', '/branches/1/products', key), 401);
       assert.deepEqual((await call('GET', '/api-keys', { token })).body.items, []);
       assert.ok(await eventually(async () => (await gatewayLog()).some((l) => l.reason === 'api_key_expired' && l.principal?.keyId === id)));

@@ -3,7 +3,7 @@
  */
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { assertNoInternals, call, login, user } from '../support/client';
+import { afterRevocationBound, assertNoInternals, call, login, refusedWithinBound, user } from '../support/client';
 
 describe('login', () => {
   it('returns access, ID and refresh tokens with their lifetime for a valid password', async () => {
@@ -72,12 +72,13 @@ describe('refresh', () => {
 });
 
 describe('logout', () => {
-  it('refuses the access token it was called with at the next request', async () => {
+  it('refuses the access token it was called with within the revocation bound', async () => {
     const session = await login('customer');
     assert.equal((await call('GET', '/users/me', { token: session.accessToken })).status, 200);
     const logout = await call('POST', '/auth/logout', { token: session.accessToken });
     assert.equal(logout.status, 204);
     assert.equal(logout.text, '');
+    await refusedWithinBound('GET', '/users/me', session.accessToken, 401);
     assert.equal((await call('GET', '/users/me', { token: session.accessToken })).status, 401);
     assert.equal((await call('POST', '/auth/logout', { token: session.accessToken })).status, 401);
   });
@@ -88,6 +89,7 @@ describe('logout', () => {
     assert.equal(refreshed.status, 200);
     const logout = await call('POST', '/auth/logout', { token: session.accessToken, body: { refreshToken: session.refreshToken } });
     assert.equal(logout.status, 204);
+    await refusedWithinBound('GET', '/branches/1/products', refreshed.body.accessToken, 401);
     assert.equal((await call('GET', '/branches/1/products', { token: refreshed.body.accessToken })).status, 401);
     const again = await call('POST', '/auth/refresh', { body: { refreshToken: session.refreshToken } });
     assert.equal(again.status, 401);
@@ -98,6 +100,7 @@ describe('logout', () => {
     const session = await login('manager');
     const refreshed = await call('POST', '/auth/refresh', { body: { refreshToken: session.refreshToken } });
     assert.equal((await call('POST', '/auth/logout', { token: refreshed.body.accessToken })).status, 204);
+    await refusedWithinBound('GET', '/users/me', session.accessToken, 401);
     assert.equal((await call('GET', '/users/me', { token: session.accessToken })).status, 401);
     assert.equal((await call('POST', '/auth/refresh', { body: { refreshToken: session.refreshToken } })).status, 401);
   });
@@ -105,6 +108,9 @@ describe('logout', () => {
   it('leaves the same user\'s other sessions working', async () => {
     const [first, second] = [await login('admin'), await login('admin')];
     assert.equal((await call('POST', '/auth/logout', { token: first.accessToken })).status, 204);
+    await refusedWithinBound('GET', '/users/me', first.accessToken, 401);
+    // Past the bound, so no authorizer's older view can be what lets the other session pass.
+    await afterRevocationBound();
     assert.equal((await call('GET', '/users/me', { token: first.accessToken })).status, 401);
     assert.equal((await call('GET', '/users/me', { token: second.accessToken })).status, 200);
   });
@@ -115,6 +121,8 @@ describe('logout', () => {
     const answer = await call('POST', '/auth/logout', { token: mine.accessToken, body: { refreshToken: theirs.refreshToken } });
     assert.equal(answer.status, 400);
     assert.equal(answer.body.error, 'invalid_refresh_token');
+    // Past the bound: had anything been revoked, every authorizer would refuse it by now.
+    await afterRevocationBound();
     assert.equal((await call('GET', '/users/me', { token: mine.accessToken })).status, 200);
     assert.equal((await call('POST', '/auth/refresh', { body: { refreshToken: theirs.refreshToken } })).status, 200);
   });

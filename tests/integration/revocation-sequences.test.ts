@@ -11,15 +11,20 @@
  *   a key passes while it is not revoked, later than the last sign-out everywhere and the last
  *     disable, and the user is not disabled. Role changes never touch keys or logins.
  *
+ * A change reaches every authorizer within the revocation bound (tests/support/client.ts), so
+ * after every step the checks wait past it: from then on the model's verdict must hold exactly.
+ *
  * The seed is printed; set REVOCATION_SEED to replay a sequence.
  */
 import { beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { call, createUser, login, type Session } from '../support/client';
+import { REVOCATION_BOUND_MS, REVOCATION_MARGIN_MS, afterRevocationBound, call, createUser, login, type Session } from '../support/client';
 
 const STEPS = Number(process.env.REVOCATION_STEPS ?? 16);
 const SEQUENCES = Number(process.env.REVOCATION_SEQUENCES ?? 2);
+/** Each step takes its second, the wait past the revocation bound and the checks: a test's time. */
+const TIMEOUT_MS = 30_000 + STEPS * (1000 + REVOCATION_BOUND_MS + REVOCATION_MARGIN_MS + 2000);
 
 /** A small seeded PRNG (mulberry32), so a failing sequence can be replayed. */
 const prng = (seed: number) => () => {
@@ -179,6 +184,8 @@ describe('revocation sequences against a reference model', () => {
         }
         trail.push(label);
 
+        // Every authorizer has seen the step from here on.
+        await afterRevocationBound();
         for (const s of model.sessions) {
           const answer = await call('GET', '/users/me', { token: s.accessToken });
           assert.equal(answer.status, tokenPasses(model, s) ? 200 : 401, `after ${trail.join(' → ')}: token of ${s.name} answered ${answer.status}`);
@@ -188,6 +195,6 @@ describe('revocation sequences against a reference model', () => {
           assert.equal(answer.status, keyPasses(model, k) ? 200 : 401, `after ${trail.join(' → ')}: key ${k.name} answered ${answer.status}`);
         }
       }
-    });
+    }, TIMEOUT_MS);
   }
 });

@@ -1,10 +1,25 @@
 /**
- * Revocation that takes effect at the very next request: sign out everywhere, an admin
- * disabling a user, an admin changing a user's roles. Each test works on a user of its own.
+ * Revocation that takes effect within the revocation bound (REVOCATION_MAX_STALENESS_MS, one
+ * second by default; tests/support/client.ts): sign out everywhere, an admin disabling a user, an
+ * admin changing a user's roles. Each test works on a user of its own.
  */
 import { beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { call, eventually, gatewayLog, login, loginAs, type Session, freshUser, statusOf, tokensOf } from '../support/client';
+import {
+  REVOCATION_BOUND_MS,
+  REVOCATION_MARGIN_MS,
+  afterRevocationBound,
+  call,
+  eventually,
+  gatewayLog,
+  login,
+  loginAs,
+  refusedWithinBound,
+  type Session,
+  freshUser,
+  statusOf,
+  tokensOf,
+} from '../support/client';
 import type { SeedUser } from '../../scripts/local/settings';
 
 const fresh = (roles: SeedUser['roles'], branches: string[] = []) => freshUser('user', roles, branches);
@@ -23,7 +38,7 @@ describe('revocation', () => {
   });
 
   describe('sign out everywhere', () => {
-    it('refuses every session of the caller at the next request, and only theirs', async () => {
+    it('refuses every session of the caller within the revocation bound, and only theirs', async () => {
       const user = await fresh(['customer']);
       const other = await fresh(['customer']);
       const [phone, laptop, bystander] = [await tokens(user), await tokens(user), await tokens(other)];
@@ -33,9 +48,13 @@ describe('revocation', () => {
       const out = await call('POST', '/auth/logout', { token: phone.accessToken, body: { everywhere: true } });
       assert.equal(out.status, 204);
 
+      await refusedWithinBound('GET', '/users/me', phone.accessToken, 401);
+      await refusedWithinBound('GET', '/users/me', laptop.accessToken, 401);
+      assert.equal((await call('POST', '/auth/refresh', { body: { refreshToken: laptop.refreshToken } })).status, 401);
+      // Past the bound, so no authorizer's older view can be what lets the other user pass.
+      await afterRevocationBound();
       assert.equal(await status('GET', '/users/me', phone.accessToken), 401);
       assert.equal(await status('GET', '/users/me', laptop.accessToken), 401);
-      assert.equal((await call('POST', '/auth/refresh', { body: { refreshToken: laptop.refreshToken } })).status, 401);
       assert.equal(await status('GET', '/users/me', bystander.accessToken), 200);
       assert.ok(await eventually(async () => (await decisionsFor('user_signed_out')).length >= 1), 'audit log records user_signed_out');
     });
@@ -53,19 +72,22 @@ describe('revocation', () => {
       const session = await tokens(user);
       const answer = await call('POST', '/auth/logout', { token: session.accessToken, body: { everywhere: 'yes' } });
       assert.equal(answer.status, 400);
+      // Past the bound: had the session been ended, every authorizer would refuse it by now.
+      await afterRevocationBound();
       assert.equal(await status('GET', '/users/me', session.accessToken), 200);
     });
   });
 
   describe('disable and enable', () => {
-    it('refuses every token of a disabled user at the next request and refuses their login like a wrong password', async () => {
+    it('refuses every token of a disabled user within the revocation bound and refuses their login like a wrong password', async () => {
       const user = await fresh(['customer']);
       const [a, b] = [await tokens(user), await tokens(user)];
       const disable = await call('POST', `/users/${encodeURIComponent(user.username)}/disable`, { token: admin.accessToken });
       assert.equal(disable.status, 204, disable.text);
 
+      await refusedWithinBound('GET', '/users/me', a.accessToken, 401);
+      await refusedWithinBound('GET', '/users/me', b.accessToken, 401);
       assert.equal(await status('GET', '/users/me', a.accessToken), 401);
-      assert.equal(await status('GET', '/users/me', b.accessToken), 401);
       assert.equal((await call('POST', '/auth/refresh', { body: { refreshToken: a.refreshToken } })).status, 401);
       const refused = await loginAs(user);
       const wrongPassword = await loginAs({ username: user.username, password: 'Not-The-Passw0rd!' });
@@ -81,19 +103,24 @@ describe('revocation', () => {
       assert.equal((await call('POST', `${path}/disable`, { token: admin.accessToken })).status, 204);
       assert.equal((await call('POST', `${path}/enable`, { token: admin.accessToken })).status, 204);
       const renewed = await tokens(user);
+      await refusedWithinBound('GET', '/users/me', old.accessToken, 401);
+      // Past the bound: the old tokens stay refused and the new login works on every authorizer.
+      await afterRevocationBound();
       assert.equal(await status('GET', '/users/me', renewed.accessToken), 200);
       assert.equal(await status('GET', '/users/me', old.accessToken), 401);
     });
 
-    it('cuts off a user in the middle of a sequence of requests exactly when the admin acts', async () => {
+    it('cuts off a user in the middle of a sequence of requests within the revocation bound of the admin acting', async () => {
       const user = await fresh(['customer']);
       const session = await tokens(user);
       const results: { sentAt: number; status: number }[] = [];
       let disabledAt = Number.POSITIVE_INFINITY;
-      // The user keeps calling until five requests went out after the admin acted (bounded).
+      // Every request sent this long after the admin's call answered must be refused.
+      const bound = REVOCATION_BOUND_MS + REVOCATION_MARGIN_MS;
+      // The user keeps calling until five requests went out past the bound (bounded).
       const deadline = Date.now() + 20_000;
       const client = (async () => {
-        while (Date.now() < deadline && results.filter((r) => r.sentAt > disabledAt).length < 5) {
+        while (Date.now() < deadline && results.filter((r) => r.sentAt > disabledAt + bound).length < 5) {
           const sentAt = Date.now();
           results.push({ sentAt, status: await status('GET', '/users/me', session.accessToken) });
         }
@@ -103,8 +130,8 @@ describe('revocation', () => {
       disabledAt = Date.now();
       assert.equal(disable.status, 204);
       await client;
-      const after = results.filter((r) => r.sentAt > disabledAt);
-      assert.ok(after.length > 0, 'some requests were sent after the disable');
+      const after = results.filter((r) => r.sentAt > disabledAt + bound);
+      assert.ok(after.length >= 5, 'requests were sent past the bound after the disable');
       assert.ok(after.every((r) => r.status === 401), JSON.stringify(after));
       assert.ok(results.every((r) => r.status === 200 || r.status === 401), 'nothing but 200 and 401');
       assert.ok(results.some((r) => r.status === 200), 'requests before the disable were served');
@@ -135,6 +162,7 @@ describe('revocation', () => {
       assert.equal(change.status, 200, change.text);
       assert.deepEqual(change.body.roles, ['customer']);
 
+      await refusedWithinBound('GET', '/branches/1/products', old.accessToken, 401);
       assert.equal(await status('GET', '/branches/1/products', old.accessToken), 401);
       const renewed = await tokens(user);
       assert.equal(await status('GET', '/branches/1/products', renewed.accessToken), 403);
@@ -173,7 +201,7 @@ describe('revocation', () => {
     const session = await tokens(user);
     const sub = (await call('GET', '/users/me', { token: session.accessToken })).body.sub;
     assert.equal((await call('POST', '/auth/logout', { token: session.accessToken })).status, 204);
-    assert.equal(await status('GET', '/users/me', session.accessToken), 401);
+    await refusedWithinBound('GET', '/users/me', session.accessToken, 401);
     const mine = async () => (await decisionsFor('session_revoked')).filter((line) => line.principal?.sub === sub);
     assert.ok(await eventually(async () => (await mine()).length >= 1), 'audit log records session_revoked for this user');
     const [line] = await mine();

@@ -176,3 +176,64 @@ export const tokensOf = async (user: { username: string; password: string }) => 
 /** The status of one call with a bearer credential. */
 export const statusOf = async (method: string, path: string, token: string, body?: unknown) =>
   (await call(method, path, { token, ...(body === undefined ? {} : { body }) })).status;
+
+/**
+ * The revocation bound the local stack runs with (serverless.yml `params.default.
+ * revocationMaxStalenessMs`, the authorizers' REVOCATION_MAX_STALENESS_MS): a change made through
+ * the gateway (logout, sign out everywhere, disable, role change, key revoke, the Cognito trigger
+ * and sync) reaches every warm authorizer within this long after the call that made it answered.
+ */
+export const REVOCATION_BOUND_MS = 1000;
+/**
+ * What the tests allow past the bound: serverless-offline may run several authorizer instances
+ * (one more for every request that arrives while the others are busy), each polling the change
+ * log on its own schedule; the bound counts from the moment the revoking call's writer returned,
+ * and our clock starts when its answer reached us; and the machine is shared, so timers and
+ * requests run late. Half the bound again covers those without hiding a missed bound.
+ */
+export const REVOCATION_MARGIN_MS = 500;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Poll `check` every ~50 ms, from now, until it holds; fail (naming `what`) unless it holds
+ * within the revocation bound plus the margin. Call it right after the call that made the change.
+ * It says nothing about later requests: assert those after it (the change must stay in force).
+ */
+export const withinRevocationBound = async (check: () => Promise<boolean>, what = 'the change'): Promise<void> => {
+  const started = Date.now();
+  const deadline = started + REVOCATION_BOUND_MS + REVOCATION_MARGIN_MS;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() >= deadline) {
+      throw new Error(`${what}: did not hold within the revocation bound (${REVOCATION_BOUND_MS} ms + ${REVOCATION_MARGIN_MS} ms margin; polled ${Date.now() - started} ms)`);
+    }
+    await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
+  }
+};
+
+/**
+ * Wait until every authorizer must have seen every change made before this call: the bound
+ * plus the margin. For checks that something still passes after a change (an allow can only be
+ * proven once a stale view could no longer explain it) and for "stays refused after a later
+ * event" sequences.
+ */
+export const afterRevocationBound = (): Promise<void> => sleep(REVOCATION_BOUND_MS + REVOCATION_MARGIN_MS);
+
+/**
+ * `method path` with `token` answers `status` within the revocation bound. Until then only the
+ * answer it had before the change (`before`, 200 by default) may come back: anything else fails
+ * at once.
+ */
+export const refusedWithinBound = (
+  method: string,
+  path: string,
+  token: string,
+  status: 401 | 403,
+  options: { body?: unknown; before?: number } = {},
+): Promise<void> =>
+  withinRevocationBound(async () => {
+    const seen = await statusOf(method, path, token, options.body);
+    if (seen !== status && seen !== (options.before ?? 200)) throw new Error(`${method} ${path} answered ${seen}, expected ${options.before ?? 200} until it answers ${status}`);
+    return seen === status;
+  }, `${method} ${path} answering ${status}`);
