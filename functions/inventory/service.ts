@@ -4,30 +4,14 @@
  * service checks it again against the role context (defence in depth), before it reveals
  * whether the branch even exists.
  */
-import * as z from 'zod/mini';
 import { createHttpService, protectedRoute } from '../../lib/http/service';
 import { createLogger } from '../../lib/observability';
 import { NotFoundError } from '../../lib/errors';
 import { pathId } from '../../lib/http/validation';
 import type { InventoryStore } from './store';
+import { ROUTE_TABLE } from '../../lib/routes/table';
 
-export const MAX_QUANTITY = 1_000_000_000;
-
-const stockBody = z.strictObject({
-  quantity: z.number().check(z.int('must be an integer'), z.gte(0, 'must be 0 or more'), z.lte(MAX_QUANTITY)),
-});
-
-const adjustmentBody = z.strictObject({
-  delta: z
-    .number()
-    .check(
-      z.int('must be an integer'),
-      z.gte(-MAX_QUANTITY),
-      z.lte(MAX_QUANTITY),
-      z.refine((delta) => delta !== 0, 'must not be 0'),
-    ),
-  reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
-});
+export { MAX_QUANTITY } from '../../lib/routes/table';
 
 export const createInventoryService = (deps: { inventory: InventoryStore }, logger = createLogger('inventory')) => {
   const knownBranch = async (branchId: string) => {
@@ -54,7 +38,7 @@ export const createInventoryService = (deps: { inventory: InventoryStore }, logg
     }),
 
     'PUT /branches/{branchId}/products/{productId}': protectedRoute({
-      body: stockBody,
+      body: ROUTE_TABLE['PUT /branches/{branchId}/products/{productId}'].body,
       handle: async ({ params, body, caller }) => {
         const { branchId, productId } = await writableStock(params);
         const stock = await deps.inventory.setStock({ branchId, productId, quantity: body.quantity, updatedBy: caller.sub });
@@ -64,7 +48,7 @@ export const createInventoryService = (deps: { inventory: InventoryStore }, logg
     }),
 
     'POST /branches/{branchId}/products/{productId}/adjustments': protectedRoute({
-      body: adjustmentBody,
+      body: ROUTE_TABLE['POST /branches/{branchId}/products/{productId}/adjustments'].body,
       handle: async ({ params, body, caller }) => {
         const { branchId, productId } = await writableStock(params);
         const stock = await deps.inventory.adjustStock({ branchId, productId, delta: body.delta, reason: body.reason, updatedBy: caller.sub });

@@ -12,7 +12,8 @@ import { TooManyApiKeysError, type ApiKeyRecord, type ApiKeyRecords } from '../.
 
 /** Live keys one user may hold at a time. */
 export const MAX_LIVE_KEYS = 20;
-export const DEFAULT_EXPIRY_DAYS = 30;
+/** Days a key lives when its creator names none (the request schema's default, in the route table). */
+export { DEFAULT_KEY_EXPIRY_DAYS as DEFAULT_EXPIRY_DAYS } from '../../lib/routes/table';
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 

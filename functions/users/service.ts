@@ -3,33 +3,17 @@
  * administration (admin: the route policy, which the HTTP adapter applies again before any
  * route runs). The routes validate their input and call the flows (flows.ts).
  */
-import * as z from 'zod/mini';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createHttpService, protectedRoute } from '../../lib/http/service';
 import { createLogger } from '../../lib/observability';
 import { BadRequestError } from '../../lib/errors';
-import { ROLES } from '../../lib/policy/route-policy';
-import { limitSchema } from '../../lib/http/validation';
+import { ROUTE_TABLE, USERNAME_PATTERN } from '../../lib/routes/table';
 import { createUsersFlows, type UsersDeps } from './flows';
-
-const listQuery = z.object({
-  limit: limitSchema(60, 20),
-  nextToken: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
-});
-
-const rolesBody = z.strictObject({
-  roles: z
-    .array(z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }))
-    .check(
-      z.maxLength(ROLES.length),
-      z.refine((roles) => new Set(roles).size === roles.length, 'must not repeat a role'),
-    ),
-});
 
 /** Cognito usernames: 1-128 characters, no whitespace or control characters. */
 const pathUsername = (params: Record<string, string>): string => {
   const username = params.username ?? '';
-  if (!/^[^\s\p{Cc}]{1,128}$/u.test(username)) {
+  if (!USERNAME_PATTERN.test(username)) {
     throw new BadRequestError('invalid_path', 'The path parameter username is invalid', ['username: must be 1-128 characters without spaces']);
   }
   return username;
@@ -44,7 +28,7 @@ export const createUsersService = (deps: Omit<UsersDeps, 'logger'>, logger: Logg
       handle: async ({ caller }) => ({ body: await flows.me(caller) }),
     }),
     'GET /users': protectedRoute({
-      query: listQuery,
+      query: ROUTE_TABLE['GET /users'].query,
       handle: async ({ query }) => ({ body: await flows.list(query) }),
     }),
     'POST /users/{username}/disable': protectedRoute({
@@ -60,7 +44,7 @@ export const createUsersService = (deps: Omit<UsersDeps, 'logger'>, logger: Logg
       },
     }),
     'PUT /users/{username}/roles': protectedRoute({
-      body: rolesBody,
+      body: ROUTE_TABLE['PUT /users/{username}/roles'].body,
       handle: async ({ params, body, caller }) => ({ body: await flows.changeRoles(caller, pathUsername(params), body.roles) }),
     }),
   });

@@ -1,8 +1,14 @@
 /**
  * The route policy: every route of the gateway and who may call it, as data. The authorizer
  * decides from this table, every service re-checks its requests against it (defence in depth),
- * and the tests compare it with `serverless.yml` in both directions. A route that is not in
- * this table is denied.
+ * `serverless.yml` generates its `httpApi` events and the resource server's scopes from it
+ * (serverless.routes.cjs), and the template test compares the packaged template with it. A route
+ * that is not in this table does not exist, and the authorizer denies it.
+ *
+ * The other half of each route, what it takes and answers (summary, parameters, body, query and
+ * response schemas), is in `lib/routes/table.ts`, keyed by the same route keys and checked
+ * complete by the type checker. It is a separate module because the authorizer reads this one:
+ * its bundle must stay small and carry no zod.
  */
 export const ROLES = ['admin', 'branch-manager', 'customer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -27,7 +33,7 @@ export const AUTH_TYPES = ['user', 'api_key', 'client'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
 
 /** The Lambda function (key under `functions:` in serverless.yml) that serves a route. */
-export type ServiceName = 'health' | 'auth' | 'catalog' | 'users' | 'inventory' | 'keys';
+export type ServiceName = 'health' | 'auth' | 'catalog' | 'users' | 'inventory' | 'keys' | 'docs';
 
 export type Access =
   /** Anyone, no credentials: the route has no authorizer. */
@@ -77,6 +83,9 @@ export const ROUTE_POLICY = {
   'POST /api-keys': { service: 'keys', access: SIGNED_IN },
   'GET /api-keys': { service: 'keys', access: SIGNED_IN },
   'DELETE /api-keys/{keyId}': { service: 'keys', access: SIGNED_IN },
+  'GET /openapi.json': { service: 'docs', access: PUBLIC },
+  'GET /docs': { service: 'docs', access: PUBLIC },
+  'GET /docs/{asset}': { service: 'docs', access: PUBLIC },
 } as const satisfies Record<string, RouteRule>;
 
 export type RouteKey = keyof typeof ROUTE_POLICY;

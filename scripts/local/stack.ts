@@ -281,6 +281,8 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
       LOCAL_API_KEY_MAC_KEYS: localApiKeyMacKeys(settings.stateDir),
       LOCAL_AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error',
       LOCAL_METRICS_DISABLED: 'true',
+      // The OpenAPI document's client-credentials token URL (functions/docs).
+      LOCAL_TOKEN_URL: tokenEndpoint.tokenUrl,
       LOCAL_ESBUILD_DIR: path.relative(ROOT, path.join(settings.stateDir, 'esbuild')),
       GATEWAY_PORT: String(settings.gatewayPort),
       // serverless.yml's `lambdaPort`: hapi takes a value with a `/` as a Unix socket path.

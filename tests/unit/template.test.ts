@@ -38,6 +38,7 @@ const LOCAL_VALUES: Record<string, string> = {
   LOCAL_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
   LOCAL_AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error',
   LOCAL_METRICS_DISABLED: 'true',
+  LOCAL_TOKEN_URL: 'http://127.0.0.1:9230/oauth2/token',
   LOCAL_API_KEY_MAC_KEYS: `vlocal:${Buffer.alloc(32, 7).toString('base64url')}`,
 };
 
@@ -316,9 +317,15 @@ describe('generated CloudFormation template', () => {
       },
       {
         GATEWAY_LOCAL_STACK: 'true',
-        ...Object.fromEntries(Object.entries(LOCAL_VALUES).map(([name, value]) => [name.replace(/^LOCAL_/, '').replace(/^METRICS_DISABLED$/, 'POWERTOOLS_METRICS_DISABLED'), value])),
+        ...Object.fromEntries(
+          Object.entries(LOCAL_VALUES)
+            .filter(([name]) => name !== 'LOCAL_TOKEN_URL')
+            .map(([name, value]) => [name.replace(/^LOCAL_/, '').replace(/^METRICS_DISABLED$/, 'POWERTOOLS_METRICS_DISABLED'), value]),
+        ),
       },
     );
+    // Only the docs function names the token endpoint (in the OpenAPI document).
+    assert.equal(local.resources.DocsLambdaFunction!.Properties.Environment.Variables.TOKEN_URL, LOCAL_VALUES.LOCAL_TOKEN_URL);
   });
 
   it('limits each write to the access table to the record kinds its function owns (dynamodb:LeadingKeys)', () => {
@@ -404,6 +411,19 @@ describe('generated CloudFormation template', () => {
       const entries = zipEntries(path.join(prod.dir, zip));
       assert.ok(entries.some((e) => e.endsWith('handler.js')), `${zip}: ${entries.join(', ')}`);
       assert.deepEqual(entries.filter((e) => /meta[^/]*\.json$/.test(e)), [], zip);
+    }
+  });
+
+  it("packs swagger-ui's files into the docs function's zip as files, beside its bundle, and into no other zip", () => {
+    const SWAGGER_UI = ['node_modules/swagger-ui-dist/package.json', 'node_modules/swagger-ui-dist/swagger-ui-bundle.js', 'node_modules/swagger-ui-dist/swagger-ui.css'];
+    for (const zip of readdirSync(prod.dir).filter((f) => f.endsWith('.zip'))) {
+      const entries = zipEntries(path.join(prod.dir, zip));
+      if (zip === 'docs.zip') {
+        for (const file of SWAGGER_UI) assert.ok(entries.includes(file), `docs.zip lacks ${file}: ${entries.join(', ')}`);
+        assert.ok(entries.includes('functions/docs/handler.js'), entries.join(', '));
+      } else {
+        assert.deepEqual(entries.filter((e) => e.includes('swagger-ui')), [], zip);
+      }
     }
   });
 

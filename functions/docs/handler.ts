@@ -1,0 +1,28 @@
+/**
+ * Wiring of the docs service. It needs no AWS client: the route table is in its bundle, and
+ * swagger-ui's files are in its package (serverless.yml `package.patterns`, kept under
+ * `node_modules/swagger-ui-dist/`, where Node's resolution finds them both on Lambda, next to the
+ * bundle, and under serverless-offline, in the project's node_modules).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createDocsService } from './service';
+
+const required = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required (serverless.yml sets it)`);
+  return value;
+};
+
+const swaggerUiDir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+
+export const handler = createDocsService({
+  document: { tokenUrl: required('TOKEN_URL'), resourceServerId: required('RESOURCE_SERVER_ID') },
+  swaggerUi: (name) => {
+    try {
+      return readFileSync(path.join(swaggerUiDir, path.basename(name)));
+    } catch {
+      return undefined;
+    }
+  },
+});

@@ -1,0 +1,368 @@
+/**
+ * The route table's second half: what each route takes and answers. The first half, who may
+ * call it (service, access rule, scope), is `lib/policy/route-policy.ts`, which the authorizer
+ * reads and which must therefore stay free of zod. Both are keyed by the same API Gateway route
+ * keys, and `satisfies Record<RouteKey, RouteSpec>` below makes the type checker refuse a route
+ * that is in one half and not in the other.
+ *
+ * From this table:
+ * - the services validate: each route's `body` and `query` schemas are the ones its service
+ *   passes to `protectedRoute`/`publicRoute` (functions/<service>/service.ts);
+ * - `lib/openapi/document.ts` builds the OpenAPI 3.1 document (`GET /openapi.json`), turning the
+ *   same zod schemas into JSON Schema with zod's `toJSONSchema`;
+ * - the integration suite checks what the running gateway answers against that document.
+ *
+ * Path parameters are checked by the services themselves (after the access check, so a caller
+ * without the right learns nothing about the path); `params` documents them with the schemas
+ * those checks use. 401 and 403 are not listed: the OpenAPI document adds them to every
+ * protected route (the authorizer answers them, with the platform's body).
+ */
+import * as z from 'zod/mini';
+import { API_KEY_ID } from '../access/api-keys';
+import { ROLES, SCOPES, type RouteKey, type Scope } from '../policy/route-policy';
+import { idSchema, limitSchema } from '../http/validation';
+
+/** Days an API key lives when its creator names none. */
+export const DEFAULT_KEY_EXPIRY_DAYS = 30;
+/** The largest stock quantity, and the largest single adjustment. */
+export const MAX_QUANTITY = 1_000_000_000;
+
+/** Cognito usernames as the gateway accepts them in a path: 1-128 characters, no whitespace or control characters. */
+export const USERNAME_PATTERN = /^[^\s\p{Cc}]{1,128}$/u;
+
+// ------------------------------------------------------------------------------- answers
+
+/** Every error the services write: a stable code, a text for people, and for a 400 the reasons. */
+export const errorSchema = z.object({
+  error: z.string(),
+  message: z.string(),
+  details: z.optional(z.array(z.string())),
+});
+
+/**
+ * A denial by the gateway in front of the services. API Gateway answers `{"message"}`,
+ * serverless-offline `{"statusCode", "error", "message"}`, and a service that refuses the role
+ * context again answers `{"error", "message"}`: all carry `message`.
+ */
+export const denialSchema = z.looseObject({ message: z.string(), error: z.optional(z.string()) });
+
+const isoTime = z.iso.datetime();
+
+const tokenAnswer = z.object({
+  accessToken: z.string(),
+  idToken: z.string(),
+  refreshToken: z.optional(z.string()),
+  expiresIn: z.number().check(z.int(), z.gte(0)),
+  tokenType: z.literal('Bearer'),
+});
+
+const product = z.object({
+  productId: z.string(),
+  name: z.string(),
+  description: z.string(),
+  priceCents: z.number().check(z.int()),
+  currency: z.string(),
+  createdAt: isoTime,
+});
+
+const stockLevel = z.object({
+  branchId: z.string(),
+  productId: z.string(),
+  quantity: z.number().check(z.int(), z.gte(0)),
+  updatedAt: isoTime,
+  version: z.number().check(z.int()),
+});
+
+const role = z.enum(ROLES);
+const scope = z.enum(SCOPES);
+
+/** A user's own token or key sees the user; a machine client sees itself. */
+const me = z.object({
+  authType: z.enum(['user', 'api_key', 'client']),
+  sub: z.optional(z.string()),
+  username: z.optional(z.string()),
+  email: z.optional(z.string()),
+  clientId: z.optional(z.string()),
+  name: z.optional(z.string()),
+  keyId: z.optional(z.string()),
+  roles: z.array(role),
+  branches: z.array(z.string()),
+  scopes: z.optional(z.array(scope)),
+});
+
+const directoryUser = z.object({
+  username: z.string(),
+  sub: z.string(),
+  email: z.optional(z.string()),
+  enabled: z.boolean(),
+  status: z.string(),
+  createdAt: z.optional(z.string()),
+  roles: z.array(role),
+  branches: z.array(z.string()),
+});
+
+const apiKey = z.object({
+  id: z.string().check(z.regex(API_KEY_ID)),
+  name: z.string(),
+  scopes: z.array(scope),
+  createdAt: isoTime,
+  expiresAt: isoTime,
+});
+
+// ------------------------------------------------------------------------------- requests
+
+/** A schema with a description for the OpenAPI document (zod's global registry, which `toJSONSchema` reads). */
+const described = <S extends z.ZodMiniType>(schema: S, description: string): S => {
+  z.globalRegistry.add(schema, { description });
+  return schema;
+};
+
+/** `?limit=&nextToken=`: a page of at most `max` items (`fallback` when not given), after the previous page. */
+const pageQuery = (max: number, fallback: number, nextToken: z.ZodMiniType<string>) =>
+  z.object({
+    limit: described(limitSchema(max, fallback), `Items per page: 1 to ${max}, default ${fallback}`),
+    nextToken: described(z.optional(nextToken), 'The `nextToken` of the previous page'),
+  });
+
+const uniqueItems = (what: string) => z.refine<unknown[]>((items) => new Set(items).size === items.length, `must not repeat ${what}`);
+
+const refreshToken = z.string().check(z.minLength(1), z.maxLength(8192));
+
+// ------------------------------------------------------------------------------- the table
+
+/** A response: its description, and the schema of its JSON body (none: no body, or not JSON). */
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodMiniType;
+  /** The media types when the body is not JSON. */
+  contentTypes?: readonly string[];
+}
+
+export interface RouteSpec {
+  /** One line, for the OpenAPI operation and the explorer. */
+  summary: string;
+  /** More, when one line is not enough (the roles are added from the policy). */
+  description?: string;
+  /** Path parameters, each with the schema its service checks it with. */
+  params?: Record<string, z.ZodMiniType<string>>;
+  body?: z.ZodMiniType;
+  query?: z.ZodMiniType;
+  /** Successful and service-level answers by status; 401 and 403 of protected routes are added. */
+  responses: Record<number, ResponseSpec>;
+}
+
+const error = (description: string): ResponseSpec => ({ description, schema: errorSchema });
+const BAD_REQUEST = error('Malformed input; `details` lists the reasons');
+const UNAVAILABLE = error('A dependency (Cognito, DynamoDB) is down; retry after `retry-after` seconds');
+const NOT_FOUND = (what: string) => error(`No such ${what}`);
+const NO_CONTENT: ResponseSpec = { description: 'Done; no body' };
+
+const ID = idSchema;
+const USERNAME = z.string().check(z.regex(USERNAME_PATTERN, 'must be 1-128 characters without spaces'));
+const KEY_ID = z.string().check(z.regex(API_KEY_ID, 'must be the 20-character id of a key'));
+
+export const ROUTE_TABLE = {
+  'GET /health': {
+    summary: 'Liveness of the gateway itself',
+    responses: { 200: { description: 'Up', schema: z.object({ status: z.literal('ok') }) } },
+  },
+  'POST /auth/login': {
+    summary: 'Log in with username and password',
+    description: 'A wrong password and an unknown user get the same 401.',
+    body: z.strictObject({
+      username: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
+      password: z.string().check(z.minLength(1), z.maxLength(256)),
+    }),
+    responses: {
+      200: { description: 'Tokens for the user', schema: tokenAnswer },
+      400: BAD_REQUEST,
+      401: error('Wrong username or password, or the user is disabled'),
+      503: UNAVAILABLE,
+    },
+  },
+  'POST /auth/refresh': {
+    summary: 'New access and ID tokens from a refresh token',
+    body: z.strictObject({ refreshToken }),
+    responses: {
+      200: { description: 'New tokens (no new refresh token)', schema: tokenAnswer },
+      400: BAD_REQUEST,
+      401: error('The refresh token is invalid, revoked or cut off'),
+      503: UNAVAILABLE,
+    },
+  },
+  'POST /auth/logout': {
+    summary: "End the caller's session",
+    description: 'The access token it is called with, and every token refreshed from the same login, stop working. `everywhere: true` ends every session of the caller.',
+    body: z.optional(
+      z.strictObject({
+        refreshToken: z.optional(refreshToken),
+        /** End every session of the caller, on every device. */
+        everywhere: z.optional(z.boolean()),
+      }),
+    ),
+    responses: { 204: NO_CONTENT, 400: BAD_REQUEST, 503: UNAVAILABLE },
+  },
+  'GET /products': {
+    summary: 'List the catalog, a page at a time',
+    query: pageQuery(100, 50, z.string().check(z.maxLength(512))),
+    responses: {
+      200: { description: 'A page of products', schema: z.object({ items: z.array(product), nextToken: z.optional(z.string()) }) },
+      400: BAD_REQUEST,
+      503: UNAVAILABLE,
+    },
+  },
+  'GET /products/{productId}': {
+    summary: 'One product',
+    params: { productId: ID },
+    responses: { 200: { description: 'The product', schema: product }, 400: BAD_REQUEST, 404: NOT_FOUND('product'), 503: UNAVAILABLE },
+  },
+  'POST /products': {
+    summary: 'Add a product to the catalog',
+    body: z.strictObject({
+      name: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
+      description: z._default(z.string().check(z.trim(), z.maxLength(2000)), ''),
+      priceCents: z.number().check(z.int(), z.gte(0), z.lte(100_000_000)),
+      currency: z._default(z.string().check(z.regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as "EUR"')), 'EUR'),
+    }),
+    responses: { 201: { description: 'Created; `location` names it', schema: product }, 400: BAD_REQUEST, 503: UNAVAILABLE },
+  },
+  'GET /users/me': {
+    summary: 'Who the caller is, as the gateway sees them',
+    responses: { 200: { description: 'The caller', schema: me }, 503: UNAVAILABLE },
+  },
+  'GET /users': {
+    summary: 'List users with their roles and branches, a page at a time',
+    query: pageQuery(60, 20, z.string().check(z.minLength(1), z.maxLength(2048))),
+    responses: {
+      200: { description: 'A page of users', schema: z.object({ items: z.array(directoryUser), nextToken: z.optional(z.string()) }) },
+      400: BAD_REQUEST,
+      503: UNAVAILABLE,
+    },
+  },
+  'POST /users/{username}/disable': {
+    summary: 'Lock a user out: every token and key refused, no login',
+    params: { username: USERNAME },
+    responses: { 204: NO_CONTENT, 400: BAD_REQUEST, 404: NOT_FOUND('user'), 503: UNAVAILABLE },
+  },
+  'POST /users/{username}/enable': {
+    summary: 'Allow a disabled user to log in again (old tokens stay refused)',
+    params: { username: USERNAME },
+    responses: { 204: NO_CONTENT, 400: BAD_REQUEST, 404: NOT_FOUND('user'), 503: UNAVAILABLE },
+  },
+  'PUT /users/{username}/roles': {
+    summary: "Replace a user's roles",
+    description: 'Access tokens issued before the change are refused; a refresh brings the new roles.',
+    params: { username: USERNAME },
+    body: z.strictObject({
+      roles: z.array(z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` })).check(z.maxLength(ROLES.length), uniqueItems('a role')),
+    }),
+    responses: {
+      200: { description: 'The roles now', schema: z.object({ username: z.string(), sub: z.string(), roles: z.array(role) }) },
+      400: BAD_REQUEST,
+      404: NOT_FOUND('user'),
+      503: UNAVAILABLE,
+    },
+  },
+  'GET /branches/{branchId}/products': {
+    summary: "A branch's stock",
+    params: { branchId: ID },
+    responses: {
+      200: {
+        description: 'Every product the branch stocks',
+        schema: z.object({
+          branchId: z.string(),
+          items: z.array(z.object({ productId: z.string(), quantity: z.number().check(z.int(), z.gte(0)), updatedAt: isoTime })),
+        }),
+      },
+      400: BAD_REQUEST,
+      404: NOT_FOUND('branch'),
+      503: UNAVAILABLE,
+    },
+  },
+  'PUT /branches/{branchId}/products/{productId}': {
+    summary: "Set a product's stock in a branch",
+    params: { branchId: ID, productId: ID },
+    body: z.strictObject({
+      quantity: z.number().check(z.int('must be an integer'), z.gte(0, 'must be 0 or more'), z.lte(MAX_QUANTITY)),
+    }),
+    responses: { 200: { description: 'The stock now', schema: stockLevel }, 400: BAD_REQUEST, 404: NOT_FOUND('branch or product'), 503: UNAVAILABLE },
+  },
+  'POST /branches/{branchId}/products/{productId}/adjustments': {
+    summary: "Add to or take from a product's stock in one atomic write",
+    description: 'Never below zero: a delta that would take the stock below zero is refused with 409 `insufficient_stock`.',
+    params: { branchId: ID, productId: ID },
+    body: z.strictObject({
+      delta: z
+        .number()
+        .check(z.int('must be an integer'), z.gte(-MAX_QUANTITY), z.lte(MAX_QUANTITY), z.refine((delta) => delta !== 0, 'must not be 0')),
+      reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
+    }),
+    responses: {
+      200: { description: 'The stock now', schema: stockLevel },
+      400: BAD_REQUEST,
+      404: NOT_FOUND('branch or product'),
+      409: error('Not enough stock (`insufficient_stock`), or a write in between'),
+      503: UNAVAILABLE,
+    },
+  },
+  'POST /api-keys': {
+    summary: 'Create a personal API key limited to some scopes',
+    description: 'The key is in this answer and nowhere else, ever; only its hash is stored. At most 20 live keys per user.',
+    body: z.strictObject({
+      name: z
+        .string()
+        .check(
+          z.trim(),
+          z.minLength(1, 'must not be empty'),
+          z.maxLength(64, 'must be at most 64 characters'),
+          z.regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
+        ),
+      scopes: z
+        .array(z.enum(SCOPES, { error: `must be one of ${SCOPES.join(', ')}` }))
+        .check(z.minLength(1, 'must name at least one scope'), z.maxLength(SCOPES.length), uniqueItems('a scope')),
+      expiresInDays: z._default(
+        z
+          .number({ error: 'must be a whole number of days' })
+          .check(z.int('must be a whole number of days'), z.gte(1, 'must be at least 1'), z.lte(365, 'must be at most 365')),
+        DEFAULT_KEY_EXPIRY_DAYS,
+      ),
+    }),
+    responses: {
+      201: { description: 'The key, shown this once', schema: z.object({ ...apiKey.shape, key: z.string().check(z.regex(/^gwk_/)) }) },
+      400: BAD_REQUEST,
+      409: error('The caller already holds 20 live keys (`too_many_api_keys`)'),
+      503: UNAVAILABLE,
+    },
+  },
+  'GET /api-keys': {
+    summary: "The caller's live keys, without secrets",
+    responses: { 200: { description: 'The keys', schema: z.object({ items: z.array(apiKey) }) }, 503: UNAVAILABLE },
+  },
+  'DELETE /api-keys/{keyId}': {
+    summary: 'Revoke one of the caller’s keys',
+    params: { keyId: KEY_ID },
+    responses: { 204: NO_CONTENT, 400: BAD_REQUEST, 404: NOT_FOUND('key of the caller'), 503: UNAVAILABLE },
+  },
+  'GET /openapi.json': {
+    summary: 'This document',
+    responses: { 200: { description: 'The OpenAPI 3.1 document of the gateway', schema: z.looseObject({ openapi: z.string() }) } },
+  },
+  'GET /docs': {
+    summary: 'The API explorer (a web page)',
+    responses: { 200: { description: 'The explorer page', contentTypes: ['text/html'] } },
+  },
+  'GET /docs/{asset}': {
+    summary: "The explorer's scripts and styles",
+    params: { asset: z.string().check(z.regex(/^[a-z0-9-]+\.(js|css|png)$/)) },
+    responses: { 200: { description: 'The file', contentTypes: ['text/javascript', 'text/css', 'image/png'] }, 404: NOT_FOUND('file') },
+  },
+} as const satisfies Record<RouteKey, RouteSpec>;
+
+/** What each scope opens, for the resource server and the OpenAPI document. */
+export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
+  'profile:read': "Read the caller's profile",
+  'catalog:write': 'Add products',
+  'inventory:read': "Read a branch's stock",
+  'inventory:write': "Change a branch's stock",
+  'users:read': 'List users',
+};
