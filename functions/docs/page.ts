@@ -115,6 +115,7 @@ export const EXPLORER_JS = `'use strict';
 export const EXPLORER_CSS = `.explorer-signin {
   display: flex; flex-wrap: wrap; align-items: center; gap: 0.75rem 1.5rem;
   padding: 0.75rem 1.25rem; background: #1b1b1b; color: #fff; font-family: sans-serif; font-size: 14px;
+  position: sticky; top: 0; z-index: 10;
 }
 .explorer-signin form { display: flex; align-items: center; gap: 0.5rem; margin: 0; }
 .explorer-signin label { display: flex; align-items: center; gap: 0.35rem; }
