@@ -5,7 +5,9 @@
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { inflateRawSync } from 'node:zlib';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROLES, ROUTE_POLICY, SCOPES } from '../../lib/policy/route-policy';
@@ -82,6 +84,27 @@ const zipEntries = (file: string): string[] => {
     at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
   }
   return names;
+};
+
+/** Every file of a zip written below `dir` (stored or deflated entries, as serverless writes them). */
+const unzip = (file: string, dir: string): void => {
+  const zip = readFileSync(file);
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  let at = zip.readUInt32LE(end + 16);
+  for (let i = zip.readUInt16LE(end + 10); i > 0; i--) {
+    const method = zip.readUInt16LE(at + 10);
+    const size = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
+    const local = zip.readUInt32LE(at + 42);
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const data = zip.subarray(start, start + size);
+    if (!name.endsWith('/')) {
+      mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      writeFileSync(path.join(dir, name), method === 8 ? inflateRawSync(data) : data);
+    }
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
 };
 
 describe('generated CloudFormation template', () => {
@@ -424,6 +447,30 @@ describe('generated CloudFormation template', () => {
       } else {
         assert.deepEqual(entries.filter((e) => e.includes('swagger-ui')), [], zip);
       }
+    }
+  });
+
+  it("serves the explorer and the document from the docs function's zip alone, as Lambda would run it", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'docs-zip-'));
+    try {
+      unzip(path.join(prod.dir, 'docs.zip'), dir);
+      // A fresh Node in the unzipped folder (as /var/task): the bundle, and swagger-ui's files beside it.
+      const script = `
+        const { handler } = require(${JSON.stringify(path.join(dir, 'functions/docs/handler.js'))});
+        const call = (routeKey, asset) => handler({ routeKey, pathParameters: asset ? { asset } : undefined, headers: {} });
+        Promise.all([call('GET /docs'), call('GET /openapi.json'), call('GET /docs/{asset}', 'swagger-ui-bundle.js'), call('GET /docs/{asset}', 'swagger-ui.css')])
+          .then((answers) => console.log(JSON.stringify(answers.map((a) => ({ status: a.statusCode, type: a.headers['content-type'], length: a.body.length, csp: a.headers['content-security-policy'] })))));`;
+      const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, TOKEN_URL: 'https://example.auth.us-east-1.amazoncognito.com/oauth2/token', RESOURCE_SERVER_ID: 'gateway', POWERTOOLS_LOG_LEVEL: 'ERROR' },
+      });
+      const [page, document, bundle, css] = JSON.parse(stdout) as { status: number; type: string; length: number; csp?: string }[];
+      assert.deepEqual([page!.status, document!.status, bundle!.status, css!.status], [200, 200, 200, 200]);
+      assert.match(page!.type, /^text\/html/);
+      assert.match(page!.csp ?? '', /frame-ancestors 'none'/);
+      assert.ok(bundle!.length > 1_000_000, `swagger-ui-bundle.js is ${bundle!.length} characters`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
