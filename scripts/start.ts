@@ -28,6 +28,7 @@ const main = async () => {
   console.log(`
 =====================================================================
  Gateway        ${url}            (HTTP API, serverless-offline)
+ API explorer   ${url}/docs       (sign in there; the OpenAPI document: ${url}/openapi.json)
  Cognito        ${stack.cognitoUrl}   pool ${stack.userPoolId}, client ${stack.clientId}
  Token endpoint ${stack.tokenUrl}   (client credentials, machine clients)
  DynamoDB       ${stack.dynamodbUrl}   (dynalite)
