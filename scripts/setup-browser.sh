@@ -18,7 +18,7 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then SUDO=(sudo); fi
-echo "Installing Debian's chromium (about 20 s and 750 MB)..."
+echo "Installing Debian's chromium (about 20 s and 530 MB)..."
 "${SUDO[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq chromium >/dev/null
 echo "browser: $(chromium --version 2>/dev/null)"
