@@ -26,7 +26,7 @@ import type { EmbeddedMetrics, StructuredLogger } from '../lib/metrics';
 import { carriesOfflineOverride, OFFLINE_OVERRIDE_HEADER, toAuthorizerContext, type RoleContext } from '../lib/policy/role-context';
 import { decideAccess, ruleFor, type AccessDecision } from '../lib/policy/route-policy';
 import type { AccessTokenVerifier } from './adapters/jwt-verifier';
-import { createAuthenticators, deny, type AuditPrincipal, type Denial } from './authenticators';
+import { createAuthenticators, deny, type AuditPrincipal, type AuthenticationRequest, type Denial } from './authenticators';
 import { extractBearerCredential } from './bearer';
 
 export { OFFLINE_OVERRIDE_HEADER };
@@ -52,20 +52,17 @@ export interface AuthorizerDeps {
 export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<Record<string, unknown>>;
 
 const auditPrincipal = (context: RoleContext): AuditPrincipal => {
-  const { authType, sub, username, clientId, keyId, sessionId } = context;
-  return {
-    authType,
-    sub,
-    username,
-    ...(clientId ? { clientId } : {}),
-    ...(keyId ? { keyId } : {}),
-    ...(sessionId ? { sessionId } : {}),
-  };
+  const principal: AuditPrincipal = { authType: context.authType, sub: context.sub, username: context.username };
+  if (context.clientId) principal.clientId = context.clientId;
+  if (context.keyId) principal.keyId = context.keyId;
+  if (context.sessionId) principal.sessionId = context.sessionId;
+  return principal;
 };
 
 export const createAuthorizer = (deps: AuthorizerDeps) => {
   const { logger, metrics, config } = deps;
   const authenticators = createAuthenticators({ ...deps, clock: deps.clock ?? systemClock });
+  let ready = deps.ready === undefined;
 
   const decide = async (event: APIGatewayRequestAuthorizerEventV2, cost: ReadCost): Promise<Outcome> => {
     const rule = ruleFor(event.routeKey);
@@ -76,9 +73,10 @@ export const createAuthorizer = (deps: AuthorizerDeps) => {
     const bearer = extractBearerCredential(event.headers, event.identitySource);
     if ('failure' in bearer) return deny(401, bearer.failure);
 
+    const request: AuthenticationRequest = bearer.credential === undefined ? { event, cost } : { credential: bearer.credential, event, cost };
     let caller: RoleContext | Denial | undefined;
     for (const authenticator of authenticators) {
-      caller = await authenticator.authenticate({ ...(bearer.credential === undefined ? {} : { credential: bearer.credential }), event, cost });
+      caller = await authenticator.authenticate(request);
       if (caller) break;
     }
     if (!caller) return deny(401, bearer.credential === undefined ? 'missing_token' : 'malformed_authorization');
@@ -91,10 +89,13 @@ export const createAuthorizer = (deps: AuthorizerDeps) => {
 
   return async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => {
     const started = performance.now();
-    const cost: ReadCost = { reads: 0 };
+    const cost: ReadCost = { reads: 0, polls: 0 };
     let outcome: Outcome;
     try {
-      await deps.ready;
+      if (!ready) {
+        await deps.ready;
+        ready = true;
+      }
       outcome = await decide(event, cost);
     } catch (error) {
       logger.error('authorizer failed', { errorName: (error as Error)?.name });
@@ -103,7 +104,10 @@ export const createAuthorizer = (deps: AuthorizerDeps) => {
     const latencyMs = Math.round((performance.now() - started) * 100) / 100;
 
     const principal = outcome.allowed ? auditPrincipal(outcome.context) : outcome.principal;
-    logger.info('authorizer decision', {
+    logger.info(
+      'authorizer decision',
+      metrics.addTo(
+        {
       decision: outcome.allowed ? 'allow' : 'deny',
       reason: outcome.reason,
       status: outcome.allowed ? 200 : outcome.status,
@@ -112,12 +116,16 @@ export const createAuthorizer = (deps: AuthorizerDeps) => {
       principal: principal ?? null,
       latencyMs,
       accessReads: cost.reads,
-      ...metrics.fields([
-        [outcome.allowed ? 'AuthorizerAllow' : 'AuthorizerDeny', 'Count', 1],
-        ['AuthorizerLatency', 'Milliseconds', latencyMs],
-        ['AccessReads', 'Count', cost.reads],
-      ]),
-    });
+      changeLogPolls: cost.polls,
+        },
+        [
+          [outcome.allowed ? 'AuthorizerAllow' : 'AuthorizerDeny', 'Count', 1],
+          ['AuthorizerLatency', 'Milliseconds', latencyMs],
+          ['AccessReads', 'Count', cost.reads],
+          ['ChangeLogPolls', 'Count', cost.polls],
+        ],
+      ),
+    );
 
     if (outcome.allowed) return { isAuthorized: true, context: toAuthorizerContext(outcome.context) };
     if (outcome.status === 401 && config.unauthenticatedResponse === 'error') {

@@ -3,7 +3,7 @@
  * change seen within `maxStalenessMs` (REVOCATION_MAX_STALENESS_MS, the revocation bound).
  *
  * - The records a decision needs (`user#`, `session#`, `apikey#`; absent ones too) are read once,
- *   strongly consistent, and kept (bounded, least recently used dropped first).
+ *   strongly consistent, and kept (bounded: authorizers/adapters/bounded-map.ts).
  * - Before a decision, if the view last asked the change log (lib/access/change-log.ts) more than
  *   `maxStalenessMs` ago, it asks now: one Query on its shard of the log, for the entries since
  *   its last poll (minus `overlapMs`, for writers' clocks and late entries). Each record an entry
@@ -28,6 +28,7 @@ import { SESSION, USER, readApiKey, snapshotFromItems, type Item, type ReadCost,
 import { systemClock, type Clock } from '../../lib/clock';
 import { ACCESS_VIEW_DEFAULTS, type AuthorizerConfig, type DataConfig } from '../../lib/config';
 import type { StructuredLogger } from '../../lib/metrics';
+import { createBoundedMap } from './bounded-map';
 import { createLiteSnapshotReader, type AfterQueryReader, type BatchGetReader } from './dynamodb-lite';
 
 export interface AccessViewOptions {
@@ -81,7 +82,7 @@ export const createAccessView = (options: AccessViewOptions): AccessView => {
   const shard = options.shard ?? Math.floor(Math.random() * changeLog.shards);
   if (!(maxStalenessMs > 0)) throw new Error('The access view needs a positive maxStalenessMs; 0 is strict mode (read every decision)');
 
-  const kept = new Map<string, Kept>();
+  const kept = createBoundedMap<string, Kept>({ maxEntries });
   /** When the last successful poll started; undefined before the first. */
   let polledAt: number | undefined;
   /** Successful polls so far: a read that saw this change under way is not kept. */
@@ -136,22 +137,37 @@ export const createAccessView = (options: AccessViewOptions): AccessView => {
   };
 
   /** Whether kept records may decide now: the last good poll started within the bound. */
-  const fresh = async (): Promise<boolean> => {
+  const fresh = async (cost: ReadCost | undefined): Promise<boolean> => {
     if (polledAt !== undefined && clock() - polledAt <= maxStalenessMs) return true;
-    return poll();
+    const before = stats.polls;
+    const ok = await poll();
+    // The decision that waited for the poll is charged with its queries.
+    if (cost) cost.polls += stats.polls - before;
+    return ok;
+  };
+
+  /** Every record from what is kept, when the view is fresh and keeps them all: no await at all. */
+  const keptOnly = (pks: readonly string[]): Map<string, Item> | undefined => {
+    if (polledAt === undefined) return undefined;
+    const now = clock();
+    if (now - polledAt > maxStalenessMs) return undefined;
+    const found = new Map<string, Item>();
+    for (const pk of pks) {
+      const record = kept.get(pk);
+      if (!record || now - record.readAt > recordMaxAgeMs) return undefined;
+      if (record.item) found.set(pk, record.item);
+    }
+    return found;
   };
 
   const read = async (pks: readonly string[], cost: ReadCost | undefined): Promise<Map<string, Item>> => {
-    const trusted = await fresh();
+    const trusted = await fresh(cost);
     const now = clock();
     const found = new Map<string, Item>();
     const missing: string[] = [];
     for (const pk of pks) {
       const record = trusted ? kept.get(pk) : undefined;
       if (record && now - record.readAt <= recordMaxAgeMs) {
-        // Most recently used last.
-        kept.delete(pk);
-        kept.set(pk, record);
         if (record.item) found.set(pk, record.item);
       } else {
         missing.push(pk);
@@ -168,17 +184,19 @@ export const createAccessView = (options: AccessViewOptions): AccessView => {
     for (const pk of missing) {
       const item = items.get(pk);
       if (item) found.set(pk, item);
-      if (!keep) continue;
-      kept.delete(pk);
-      while (kept.size >= maxEntries) kept.delete(kept.keys().next().value as string);
-      kept.set(pk, { item, readAt });
+      if (keep) kept.set(pk, { item, readAt });
     }
     return found;
   };
 
   return {
-    snapshot: async (sub, sessionId, cost) => snapshotFromItems(await read([USER + sub, SESSION + sessionId], cost), sub, sessionId),
-    apiKey: (keyId, cost) => readApiKey(async (pk) => (await read([pk], cost)).get(pk), keyId),
+    snapshot: (sub, sessionId, cost) => {
+      const pks = [USER + sub, SESSION + sessionId];
+      const found = keptOnly(pks);
+      if (found) return Promise.resolve(snapshotFromItems(found, sub, sessionId));
+      return read(pks, cost).then((items) => snapshotFromItems(items, sub, sessionId));
+    },
+    apiKey: (keyId, cost) => readApiKey(async (pk) => (keptOnly([pk]) ?? (await read([pk], cost))).get(pk), keyId),
     stats: () => ({ ...stats, kept: kept.size }),
   };
 };

@@ -32,23 +32,67 @@ export const createJsonLogger = (
   const threshold = levelOf(env);
   const write = options.write ?? ((line: string) => process.stdout.write(line));
   const now = options.now ?? Date.now;
-  let lambda: Record<string, unknown> = {};
+  /** The text of each metric declaration, by identity (`EmbeddedMetrics.addTo` reuses them). */
+  const declarations = new WeakMap<object, string>();
+  /** `,"_aws":{…}` for the EMF member `addTo` hid from JSON.stringify, else nothing. */
+  const hiddenEmf = (fields: Record<string, unknown>): string => {
+    if (Object.prototype.propertyIsEnumerable.call(fields, '_aws')) return '';
+    const emf = fields._aws as { Timestamp?: unknown; CloudWatchMetrics?: unknown } | undefined;
+    if (!emf || typeof emf.CloudWatchMetrics !== 'object' || emf.CloudWatchMetrics === null) return '';
+    let text = declarations.get(emf.CloudWatchMetrics);
+    if (text === undefined) {
+      text = JSON.stringify(emf.CloudWatchMetrics);
+      declarations.set(emf.CloudWatchMetrics, text);
+    }
+    return `,"_aws":{"Timestamp":${JSON.stringify(emf.Timestamp ?? null)},"CloudWatchMetrics":${text}}`;
+  };
+
+  /** The Lambda context of the invocation, and its JSON members (`,"cold_start":…`) once a line needs them. */
+  let invocation: { coldStart: boolean; context: Context } | undefined;
+  let lambdaJson: string | undefined;
+  const lambda = (): string => {
+    if (lambdaJson !== undefined) return lambdaJson;
+    if (!invocation) return (lambdaJson = '');
+    const { coldStart: cold, context } = invocation;
+    lambdaJson = `,${JSON.stringify({
+      cold_start: cold,
+      function_arn: context.invokedFunctionArn,
+      function_memory_size: Number(context.memoryLimitInMB),
+      function_name: context.functionName,
+      function_request_id: context.awsRequestId,
+    }).slice(1, -1)}`;
+    return lambdaJson;
+  };
   let coldStart = true;
+  const serviceJson = JSON.stringify(service);
+  const messages = new Map<string, string>();
+  // Decisions come many to a millisecond under load: format each millisecond once.
+  let stampedAt = Number.NaN;
+  let stamp = '';
+  const timestamp = (): string => {
+    const at = now();
+    if (at !== stampedAt) {
+      stampedAt = at;
+      stamp = new Date(at).toISOString();
+    }
+    return stamp;
+  };
 
   const log = (level: Level, message: string, fields?: Record<string, unknown>) => {
     if (LEVELS[level] < threshold) return;
     const trace = env._X_AMZN_TRACE_ID?.split(';')[0]?.replace('Root=', '');
-    write(
-      `${JSON.stringify({
-        level,
-        message,
-        service,
-        timestamp: new Date(now()).toISOString(),
-        ...(trace ? { xray_trace_id: trace } : {}),
-        ...lambda,
-        ...fields,
-      })}\n`,
-    );
+    let messageJson = messages.get(message);
+    if (messageJson === undefined) {
+      messageJson = JSON.stringify(message);
+      if (messages.size < 100) messages.set(message, messageJson);
+    }
+    // The fixed members are written as text and only the call's own fields go through
+    // JSON.stringify: one object spread of the whole line into another measured 6 µs of a
+    // decision's audit line (bench, cachedBreakdown).
+    const head = `{"level":"${level}","message":${messageJson},"service":${serviceJson},"timestamp":"${timestamp()}"${trace ? `,"xray_trace_id":${JSON.stringify(trace)}` : ''}${lambda()}`;
+    const body = fields === undefined ? '{}' : JSON.stringify(fields);
+    const emf = fields === undefined ? '' : hiddenEmf(fields);
+    write(body.length > 2 ? `${head},${body.slice(1, -1)}${emf}}\n` : `${head}${emf}}\n`);
   };
 
   return {
@@ -56,13 +100,8 @@ export const createJsonLogger = (
     warn: (message, fields) => log('WARN', message, fields),
     error: (message, fields) => log('ERROR', message, fields),
     withLambdaContext: (handler) => (event, context) => {
-      lambda = {
-        cold_start: coldStart,
-        function_arn: context.invokedFunctionArn,
-        function_memory_size: Number(context.memoryLimitInMB),
-        function_name: context.functionName,
-        function_request_id: context.awsRequestId,
-      };
+      invocation = { coldStart, context };
+      lambdaJson = undefined;
       coldStart = false;
       return handler(event);
     },

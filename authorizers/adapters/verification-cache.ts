@@ -25,12 +25,13 @@
  * reason code (expired, bad signature, unknown key) is always its own. The key is the exact
  * token string: another token, even one byte apart, is another entry. Entries are frozen, so
  * no caller can change what the next one gets. Bounded in entries and in the tokens' total
- * length (a token may be up to 8 KB; its claims are smaller than it): the least recently used
- * go first. Only tokens the verifier accepted get in, so callers cannot fill it with their own.
+ * length (a token may be up to 8 KB; its claims are smaller than it), in two generations
+ * (authorizers/adapters/bounded-map.ts): a token in use stays, the ones not seen for a while go. Only tokens the verifier accepted get in, so callers cannot fill it with their own.
  * No dependencies: this is part of the authorizer's bundle.
  */
 import { VERIFICATION_CACHE_DEFAULTS } from '../../lib/config';
 import type { AccessTokenVerifier, VerifiedToken } from './jwt-verifier';
+import { createBoundedMap } from './bounded-map';
 
 export interface VerificationCacheOptions {
   /** Most tokens remembered; the least recently used goes first. 0 turns the cache off. Default 10,000. */
@@ -58,36 +59,24 @@ export const withVerificationCache = (verifier: AccessTokenVerifier, options: Ve
   const maxTokenChars = options.maxTokenChars ?? VERIFICATION_CACHE_DEFAULTS.maxTokenChars;
   const maxAgeMs = (options.maxAgeSeconds ?? VERIFICATION_CACHE_DEFAULTS.maxAgeSeconds) * 1000;
   const now = options.now ?? Date.now;
-  /** token -> the verification and until when (epoch ms, exclusive) it may be reused; oldest use first. */
-  const entries = new Map<string, { until: number; verified: VerifiedToken }>();
-  let tokenChars = 0;
-  const forget = (token: string) => {
-    if (entries.delete(token)) tokenChars -= token.length;
-  };
+  /** token -> the verification and until when (epoch ms, exclusive) it may be reused. */
+  const entries = createBoundedMap<string, { until: number; verified: VerifiedToken }>({
+    maxEntries,
+    maxWeight: maxTokenChars,
+    weigh: (token) => token.length,
+  });
 
   return {
     verify: async (token) => {
       const hit = entries.get(token);
       if (hit) {
-        if (now() < hit.until) {
-          // Most recently used last: delete and set again.
-          entries.delete(token);
-          entries.set(token, hit);
-          return hit.verified;
-        }
-        forget(token);
+        if (now() < hit.until) return hit.verified;
+        entries.delete(token);
       }
       const verified = deepFreeze(await verifier.verify(token));
       const at = now();
       const until = Math.min(verified.claims.exp * 1000, at + maxAgeMs);
-      if (at < until && token.length <= maxTokenChars) {
-        forget(token); // another call may have put it there meanwhile
-        while (entries.size > 0 && (entries.size >= maxEntries || tokenChars + token.length > maxTokenChars)) {
-          forget(entries.keys().next().value as string);
-        }
-        entries.set(token, { until, verified });
-        tokenChars += token.length;
-      }
+      if (at < until) entries.set(token, { until, verified });
       return verified;
     },
     hydrate: () => verifier.hydrate(),

@@ -70,9 +70,12 @@ export interface ApiKeySnapshot {
   owner?: UserRecord;
 }
 
-/** What one decision cost in database round trips; readers add theirs (the audit line reports it). */
+/** What one decision cost in database round trips; readers add theirs (the audit line reports them). */
 export interface ReadCost {
+  /** Reads of access records (BatchGetItem). */
   reads: number;
+  /** Queries of the access change log that the decision waited for. */
+  polls: number;
 }
 
 /** What the authorizer decides on: read per decision (strict) or through its view. */

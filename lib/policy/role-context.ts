@@ -21,9 +21,15 @@ export const OFFLINE_OVERRIDE_HEADER = 'sls-offline-authorizer-override';
  */
 export const headerValues = (headers: Readonly<Record<string, string | undefined>> | null | undefined, name: string): string[] => {
   const wanted = name.toLowerCase();
-  return Object.entries(headers ?? {})
-    .filter(([key, value]) => key.toLowerCase() === wanted && typeof value === 'string')
-    .map(([, value]) => value as string);
+  const values: string[] = [];
+  if (!headers) return values;
+  // A plain loop: this runs twice on every authorizer decision.
+  for (const key in headers) {
+    if (key.length !== wanted.length || key.toLowerCase() !== wanted) continue;
+    const value = headers[key];
+    if (typeof value === 'string') values.push(value);
+  }
+  return values;
 };
 
 /** Whether a request carries the offline override header, in any casing: always refused. */
@@ -116,7 +122,10 @@ const parseRoleContext = (value: unknown): RoleContext | undefined => {
 /** The authorizer's `context`: plain JSON values (HTTP API simple responses allow arrays). */
 export const toAuthorizerContext = (context: RoleContext): Record<string, unknown> => {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(context)) if (value !== undefined) out[key] = value;
+  for (const key in context) {
+    const value = context[key as keyof RoleContext];
+    if (value !== undefined) out[key] = value;
+  }
   return out;
 };
 

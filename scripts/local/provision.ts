@@ -23,7 +23,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { awsErrorName } from '../../lib/errors';
 import { ROLES } from '../../lib/policy/route-policy';
 import { createDynamoAccessStore } from '../../lib/access/store';
-import { MACHINE_CLIENTS, REGION, RESOURCE_SERVER_ID, SEED_BRANCHES, SEED_PRODUCTS, SERVICE, tableNames, type SeedMachineClient, type SeedUser } from './settings';
+import { MACHINE_CLIENTS, REGION, RESOURCE_SERVER_ID, SEED_BRANCHES, SEED_PRODUCTS, SERVICE, tableNames, type SeedMachineClient, type SeedUser, LOCAL_ACCESS_CHANGE_SHARDS } from './settings';
 
 export interface ProvisionedMachineClient extends SeedMachineClient {
   clientId: string;
@@ -206,8 +206,8 @@ export const provisionData = async (endpoint: string, stage: string, users: Seed
     }
   }
 
-  // Seeded before the gateway starts: no authorizer is warm yet, one log shard is enough.
-  const access = createDynamoAccessStore(doc, { tables: { access: names.access }, changeLog: { table: names.accessChanges, shards: 1 } });
+  // Also run on a running stack (tests add users): announced on every shard the gateway reads.
+  const access = createDynamoAccessStore(doc, { tables: { access: names.access }, changeLog: { table: names.accessChanges, shards: LOCAL_ACCESS_CHANGE_SHARDS } });
   for (const user of users) {
     const sub = subs.get(user.username);
     if (sub) await access.putUser({ sub, username: user.username, branches: user.branches });

@@ -8,6 +8,12 @@ import type { Role, Scope } from '../../lib/policy/route-policy';
 
 export const SERVICE = 'serverless-api-gateway';
 export const LOCAL_STAGE = 'local';
+/**
+ * The change log's read shards the local gateway runs with: serverless.yml's
+ * `params.default.accessChangeShards` (tests/unit/template.test.ts checks they agree). Writers
+ * outside the functions (the seed, tests) announce their changes on every one of them.
+ */
+export const LOCAL_ACCESS_CHANGE_SHARDS = 8;
 export const REGION = 'us-east-1';
 
 /** Same formula as `custom.tables` in serverless.yml (checked by tests/unit/template.test.ts). */

@@ -4,7 +4,7 @@
  */
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { loginCutOff, revocationReason, toUser, type AccessSnapshot, type AccessStore, type UserRecord } from '../../lib/access/store';
+import { loginCutOff, revocationReason, toUser, type AccessSnapshot, type UserRecord } from '../../lib/access/store';
 
 const ISSUED_AT = 1_893_452_400;
 const user = (fields: Partial<UserRecord> = {}): UserRecord => ({ sub: 'sub-1', username: 'alice', branches: [], ...fields });

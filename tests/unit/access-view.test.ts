@@ -56,10 +56,14 @@ const newUser = async (branches: string[] = ['1']) => {
   return user;
 };
 
+/** A decision's snapshot, its round trips (record reads and log queries), and its record reads alone. */
 const snapshotCost = async (accessView: AccessView, sub: string, sessionId: string) => {
-  const cost: ReadCost = { reads: 0 };
+  const cost: ReadCost = { reads: 0, polls: 0 };
+  const before = accessView.stats();
   const snapshot = await accessView.snapshot(sub, sessionId, cost);
-  return { snapshot, reads: cost.reads };
+  const after = accessView.stats();
+  assert.deepEqual([cost.reads, cost.polls], [after.reads - before.reads, after.polls - before.polls], 'the decision is charged with every round trip it waited for');
+  return { snapshot, reads: cost.reads, roundTrips: cost.reads + cost.polls };
 };
 
 describe('the access view', () => {
@@ -72,7 +76,8 @@ describe('the access view', () => {
     for (let i = 0; i < 20; i += 1) assert.equal((await snapshotCost(accessView, user.sub, 'session-a')).reads, 0);
     await pastBound();
     // A poll of the log, no record read: nothing changed.
-    assert.equal((await snapshotCost(accessView, user.sub, 'session-a')).reads, 0);
+    const polled = await snapshotCost(accessView, user.sub, 'session-a');
+    assert.deepEqual([polled.reads, polled.roundTrips], [0, 1]);
     assert.ok(accessView.stats().polls >= 1);
   });
 
@@ -131,7 +136,7 @@ describe('the access view', () => {
     });
     const accessView = view();
     assert.equal((await accessView.apiKey(id)).key?.revokedAt, undefined);
-    const cost: ReadCost = { reads: 0 };
+    const cost: ReadCost = { reads: 0, polls: 0 };
     await accessView.apiKey(id, cost);
     assert.equal(cost.reads, 0, 'a kept key and owner cost no read');
 
@@ -230,7 +235,7 @@ describe('the access view', () => {
     const user = await newUser();
     const strict = accessRecords(reader, { tables: { access: table.tableName }, changeLog: { table: table.changesTableName, shards: 2 } }, { maxStalenessMs: 0 }, silent);
     for (let i = 0; i < 3; i += 1) {
-      const cost: ReadCost = { reads: 0 };
+      const cost: ReadCost = { reads: 0, polls: 0 };
       await strict.snapshot(user.sub, 's', cost);
       assert.equal(cost.reads, 1);
     }

@@ -110,6 +110,10 @@ const harness = (options: HarnessOptions = {}) => {
       metricNames.push(...values.map(([name]) => name));
       return embedded.fields(values);
     },
+    addTo: (target, values) => {
+      metricNames.push(...values.map(([name]) => name));
+      return embedded.addTo(target, values);
+    },
   };
   const verifier = fakeVerifier(options.claims);
   const accessStore = fakeAccessStore(options.snapshot, options.apiKey);
@@ -215,7 +219,7 @@ describe('createAuthorizer', () => {
     it('counts an allow metric', async () => {
       const { authorize, metricNames } = harness();
       await authorize(authorizerEvent());
-      assert.deepEqual(metricNames, ['AuthorizerAllow', 'AuthorizerLatency', 'AccessReads']);
+      assert.deepEqual(metricNames, ['AuthorizerAllow', 'AuthorizerLatency', 'AccessReads', 'ChangeLogPolls']);
     });
 
     it('waits for the key set to load (ready) before deciding', async () => {
@@ -443,7 +447,7 @@ describe('createAuthorizer', () => {
     it('counts a deny metric', async () => {
       const { authorize, metricNames } = harness({ claims: claimsFor({ 'cognito:groups': ['customer'] }) });
       await authorize(authorizerEvent({ routeKey: 'GET /users' }));
-      assert.deepEqual(metricNames, ['AuthorizerDeny', 'AuthorizerLatency', 'AccessReads']);
+      assert.deepEqual(metricNames, ['AuthorizerDeny', 'AuthorizerLatency', 'AccessReads', 'ChangeLogPolls']);
     });
   });
 
@@ -553,6 +557,7 @@ describe('createAuthorizer', () => {
               { Name: 'AuthorizerDeny', Unit: 'Count' },
               { Name: 'AuthorizerLatency', Unit: 'Milliseconds' },
               { Name: 'AccessReads', Unit: 'Count' },
+              { Name: 'ChangeLogPolls', Unit: 'Count' },
             ],
           },
         ],

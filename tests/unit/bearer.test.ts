@@ -52,7 +52,7 @@ const credentialOf = async (
     const outcome = await authenticator.authenticate({
       ...(bearer.credential === undefined ? {} : { credential: bearer.credential }),
       event: { headers: headers ?? {} } as unknown as APIGatewayRequestAuthorizerEventV2,
-      cost: { reads: 0 },
+      cost: { reads: 0, polls: 0 },
     });
     if (outcome === undefined) continue;
     if (verified.length > 0) return { token: verified[0]! };

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROLES, ROUTE_POLICY, SCOPES } from '../../lib/policy/route-policy';
 import { SYNCED_EVENTS } from '../../functions/cognito-events/service';
-import { MACHINE_CLIENTS, RESOURCE_SERVER_ID, tableNames } from '../../scripts/local/settings';
+import { LOCAL_ACCESS_CHANGE_SHARDS, MACHINE_CLIENTS, RESOURCE_SERVER_ID, tableNames } from '../../scripts/local/settings';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const WORK = path.join('.local', `template-test-${process.pid}`);
@@ -265,6 +265,16 @@ describe('generated CloudFormation template', () => {
       assert.equal(vars.COGNITO_ENDPOINT, '', name);
       assert.equal(vars.DYNAMODB_ENDPOINT, '', name);
       assert.equal(vars.AUTHORIZER_UNAUTHENTICATED_RESPONSE, 'deny', name);
+    }
+  });
+
+  it('gives every function the change log, its shards as the local stack announces on, and the one-second revocation bound', () => {
+    for (const [name, fn] of ofType('AWS::Lambda::Function')) {
+      const vars = fn.Properties.Environment.Variables;
+      assert.equal(vars.ACCESS_CHANGES_TABLE, tableNames('dev').accessChanges, name);
+      // Strings, as Lambda's environment takes them (CloudFormation would coerce a number).
+      assert.equal(vars.ACCESS_CHANGES_SHARDS, String(LOCAL_ACCESS_CHANGE_SHARDS), name);
+      assert.equal(vars.REVOCATION_MAX_STALENESS_MS, '1000', name);
     }
   });
 
