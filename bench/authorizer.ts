@@ -1,24 +1,27 @@
 /**
- * The authorizer's decision, in process and warm, next to what verifying the same token costs
- * with less and less around it:
+ * The authorizer's decision, in process and warm, next to what verifying a token costs with
+ * less and less around it:
  *
  *   authorizer            the real handler (authorizers/handler.ts) as deployed, defaults: the
- *                         verification cache on, every decision reads the access records in
- *                         dynalite over loopback (REVOCATION_CACHE_SECONDS unset)
- *   authorizer_cached_store  the same wiring (wireAuthorizer), the access-record read behind
- *                         withSnapshotCache(ttl 5 s) and the verification cache off: every
- *                         decision checks the signature
- *   cached                the same wiring with both caches (verification cache at its configured
- *                         size, REVOCATION_CACHE_SECONDS=5), the same token repeated; and, unlike
- *                         the others, its audit line with its metrics (EMF) really formatted and
- *                         written, one write per decision, to /dev/null
- *   access_store_read     the access-record read alone (one BatchGetItem of two keys)
- *   ajv_verify            aws-jwt-verify's JwtVerifier.verify alone, key set cached (authorizers/adapters/jwt-verifier.ts)
+ *                         access records kept in the warm view, the change log polled at most
+ *                         once a second (REVOCATION_MAX_STALENESS_MS unset); a FRESH token every
+ *                         call (bench/tokens.ts: more of them than the verification cache holds,
+ *                         so every call checks a signature), all of one login, as refreshes are
+ *   strict                the same wiring with REVOCATION_MAX_STALENESS_MS=0: the access records
+ *                         read for every decision (one BatchGetItem to dynalite over loopback);
+ *                         the same fresh tokens
+ *   cached                the deployed wiring, the same token repeated (the verification cache
+ *                         answers); unlike the others, its audit line with its metrics (EMF)
+ *                         really formatted and written, one write per decision, to /dev/null
+ *   access_store_read     the strict read alone (one BatchGetItem of two keys)
+ *   ajv_verify            aws-jwt-verify alone (authorizers/adapters/jwt-verifier.ts), key set
+ *                         cached, the same fresh tokens
  *   jsonwebtoken          the common template: jwks-rsa getSigningKey(kid) + jsonwebtoken.verify
- *   raw_verify            node:crypto RSA-SHA256 verify of the token's signature: the floor
+ *   raw_verify            node:crypto RSA-SHA256 verify of one token's signature, its parts
+ *                         decoded beforehand: the floor
  *
- * Calls are made one after the other, as one Lambda container serves its events. The other
- * handler variants run with POWERTOOLS_LOG_LEVEL=SILENT and metrics off, as they always have:
+ * Calls are made one after the other, as one Lambda container serves its events. The variants
+ * other than `cached` run with POWERTOOLS_LOG_LEVEL=SILENT and metrics off, as they always have:
  * their numbers stay comparable with earlier runs. `cachedBreakdown` then times the stages of a
  * cached decision one by one.
  */
@@ -32,6 +35,7 @@ import type { LocalStack } from '../scripts/local/stack';
 // Types only: the modules themselves load after the environment is in place (benchAuthorizer).
 import type { extractBearerCredential as ExtractBearerCredential } from '../authorizers/bearer';
 import type { SnapshotReader } from '../lib/access/records';
+import { freshTokens } from './tokens';
 import type { AccessTokenVerifier } from '../authorizers/adapters/jwt-verifier';
 import type { EmbeddedMetrics } from '../lib/observability';
 import type { JsonLogger } from '../authorizers/adapters/json-logger';
@@ -63,6 +67,7 @@ export const functionEnv = (stack: Pick<LocalStack, 'gatewayEnv'>): Record<strin
     BRANCHES_TABLE: tables.branches,
     INVENTORY_TABLE: tables.inventory,
     ACCESS_TABLE: tables.access,
+    ACCESS_CHANGES_TABLE: tables.accessChanges,
     API_KEY_MAC_KEYS: local('LOCAL_API_KEY_MAC_KEYS'),
     AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'deny',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -75,7 +80,7 @@ export const functionEnv = (stack: Pick<LocalStack, 'gatewayEnv'>): Record<strin
 };
 
 /** Variables that would change what is measured if the caller's shell happened to set them. */
-export const UNSET_ENV = ['REVOCATION_CACHE_SECONDS', 'VERIFICATION_CACHE_ENTRIES', 'COGNITO_JWKS_URI', 'JWKS_TIMEOUT_MS', 'DYNAMODB_TIMEOUT_MS', 'DYNAMODB_MAX_ATTEMPTS', 'AWS_PROFILE', 'AWS_SESSION_TOKEN'];
+export const UNSET_ENV = ['REVOCATION_MAX_STALENESS_MS', 'ACCESS_CHANGES_SHARDS', 'VERIFICATION_CACHE_ENTRIES', 'COGNITO_JWKS_URI', 'JWKS_TIMEOUT_MS', 'DYNAMODB_TIMEOUT_MS', 'DYNAMODB_MAX_ATTEMPTS', 'AWS_PROFILE', 'AWS_SESSION_TOKEN'];
 
 /**
  * An HTTP API (payload 2.0) REQUEST authorizer event for `GET /branches/1/products`, as API
@@ -227,50 +232,61 @@ export interface AuthorizerBenchResult extends InterleavedResult {
  */
 export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<AuthorizerBenchResult> => {
   const { token, issuer } = options;
-  if (process.env.REVOCATION_CACHE_SECONDS !== undefined) throw new Error('REVOCATION_CACHE_SECONDS must be unset for authorizer_ops');
+  if (process.env.REVOCATION_MAX_STALENESS_MS !== undefined) throw new Error('REVOCATION_MAX_STALENESS_MS must be unset for authorizer_ops (the default)');
 
   // Loaded only now, after the environment is in place.
   const { handler, wireAuthorizer } = await import('../authorizers/handler');
   const { extractBearerCredential } = await import('../authorizers/bearer');
   const { createAccessTokenVerifier } = await import('../authorizers/adapters/jwt-verifier');
-  const { authorizerConfig, dataConfig, identityConfig, verificationCacheConfig } = await import('../lib/config');
-  const { createDocumentClient } = await import('../lib/aws');
-  const { createDynamoAccessStore, withSnapshotCache } = await import('../lib/access/store');
+  const { accessRecords, createAccessView } = await import('../authorizers/adapters/access-view');
+  const { authorizerConfig, dataConfig, identityConfig, verificationCacheConfig, VERIFICATION_CACHE_DEFAULTS } = await import('../lib/config');
   const { createBatchGetReader, createLiteSnapshotReader } = await import('../authorizers/adapters/dynamodb-lite');
   const { createEmbeddedMetrics } = await import('../lib/observability');
   const { createJsonLogger } = await import('../authorizers/adapters/json-logger');
   const { withVerificationCache } = await import('../authorizers/adapters/verification-cache');
 
-  const event = authorizerEvent(token);
   const context = lambdaContext();
   const parts = splitToken(token);
   const data = dataConfig();
-  const liteStore = () => createLiteSnapshotReader(createBatchGetReader(data), data.tables.access);
+  const silentLogger = () => createJsonLogger('authorizer', { env: { POWERTOOLS_LOG_LEVEL: 'SILENT' } });
 
-  // (a) the real handler, as deployed.
-  const realHandler = () => handler(event, context);
+  // More fresh tokens than the verification cache holds: going round them, every call misses it.
+  const poolSize = VERIFICATION_CACHE_DEFAULTS.maxEntries + 2_000;
+  const minted = Date.now();
+  const fresh = freshTokens(token, poolSize).map((t, i) => authorizerEvent(t, `bench-fresh-${i}`));
+  options.log(`${poolSize} fresh tokens minted in ${((Date.now() - minted) / 1000).toFixed(1)} s`);
+  let next = 0;
+  const freshEvent = () => {
+    next = next + 1 === fresh.length ? 0 : next + 1;
+    return fresh[next]!;
+  };
+  const event = authorizerEvent(token);
+
+  // (a) the real handler, as deployed; a fresh token every call.
+  const realHandler = () => handler(freshEvent(), context);
   expectAllowed('authorizers/handler.ts', await withTimeout(realHandler(), 15_000, 'first authorizer call'));
 
-  // (e) the deployed wiring, the access-record read cached for 5 s, every signature checked.
-  const cachedStoreWired = wireAuthorizer({
+  // (b) strict mode: the same wiring, the access records read for every decision.
+  const strictConfig = { ...authorizerConfig(), maxStalenessMs: 0 };
+  const strictWired = wireAuthorizer({
     verifier: createAccessTokenVerifier(identityConfig()),
-    accessStore: liteStore(),
-    logger: createJsonLogger('authorizer'),
+    accessStore: accessRecords(createBatchGetReader(data), data, strictConfig, silentLogger()),
+    logger: silentLogger(),
     metrics: createEmbeddedMetrics(),
-    config: { ...authorizerConfig(), revocationCacheSeconds: 5 },
-    verificationCache: { maxEntries: 0 },
+    config: strictConfig,
+    verificationCache: verificationCacheConfig(),
   });
-  const cachedStoreHandler = () => cachedStoreWired(event, context);
-  expectAllowed('authorizer with cached store', await withTimeout(cachedStoreHandler(), 15_000, 'first cached-store call'));
+  const strictHandler = () => strictWired(freshEvent(), context);
+  expectAllowed('authorizer, strict', await withTimeout(strictHandler(), 15_000, 'first strict call'));
 
-  // (f) the deployed wiring with both caches, its audit line (and metrics) written.
+  // (c) the deployed wiring, the same token repeated, its audit line (and metrics) written.
   const audit = await devNullLogger('authorizer');
   const cachedWired = wireAuthorizer({
     verifier: createAccessTokenVerifier(identityConfig()),
-    accessStore: liteStore(),
+    accessStore: accessRecords(createBatchGetReader(data), data, authorizerConfig(), audit.logger),
     logger: audit.logger,
     metrics: createEmbeddedMetrics({}), // on, as deployed: they ride on the audit line
-    config: { ...authorizerConfig(), revocationCacheSeconds: 5 },
+    config: authorizerConfig(),
     verificationCache: verificationCacheConfig(),
   });
   let cachedDecisions = 0;
@@ -278,22 +294,22 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
     cachedDecisions += 1;
     return cachedWired(event, context);
   };
-  expectAllowed('authorizer with both caches', await withTimeout(cachedHandler(), 15_000, 'first cached call'));
+  expectAllowed('authorizer, repeated token', await withTimeout(cachedHandler(), 15_000, 'first cached call'));
 
-  // The access-record read alone: what (a) does and (e) mostly skips.
-  const store = createDynamoAccessStore(createDocumentClient(data), data.tables.access);
-  const storeRead = () => store.snapshot(parts.sub, parts.sessionId);
+  // The strict read alone: what (b) does per decision and (a) only on first sight.
+  const strictStore = createLiteSnapshotReader(createBatchGetReader(data), data.tables.access);
+  const storeRead = () => strictStore.snapshot(parts.sub, parts.sessionId);
   const snapshot = await withTimeout(storeRead(), 15_000, 'first access-record read');
   if (!snapshot.user?.branches.includes(BRANCH_ID)) throw new Error(`The manager's access record does not list branch ${BRANCH_ID}`);
 
-  // (c) aws-jwt-verify alone, key set loaded.
+  // aws-jwt-verify alone, key set loaded, the same fresh tokens.
   const verifier = createAccessTokenVerifier(identityConfig());
   await withTimeout(verifier.hydrate(), 15_000, 'key set hydration');
-  const ajvVerify = () => verifier.verify(token);
+  const ajvVerify = () => verifier.verify(freshEvent().headers!.authorization!.slice('Bearer '.length));
   const verified = await ajvVerify();
   if (verified.claims.sub !== parts.sub) throw new Error('aws-jwt-verify answered other claims');
 
-  // (d) the common template: jwks-rsa (cached) + jsonwebtoken, per call.
+  // The common template: jwks-rsa (cached) + jsonwebtoken, per call.
   const jwks = jwksClient({ jwksUri: `${issuer}/.well-known/jwks.json`, cache: true, timeout: 5000 });
   const jsonwebtokenVerify = async () => {
     const decoded = jwt.decode(token, { complete: true });
@@ -304,7 +320,7 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
     throw new Error('jsonwebtoken answered other claims');
   }
 
-  // (b) the floor: one RSA-SHA256 signature check, nothing else.
+  // The floor: one RSA-SHA256 signature check, nothing else.
   const publicKey = await publicKeyFromJwks(issuer, parts.kid);
   const rawVerify = () => cryptoVerify('RSA-SHA256', parts.signingInput, publicKey, parts.signature);
   if (!rawVerify()) throw new Error('node:crypto does not verify the token signature');
@@ -314,7 +330,7 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
     { name: 'raw_verify', fn: rawVerify },
     { name: 'ajv_verify', fn: ajvVerify },
     { name: 'jsonwebtoken', fn: jsonwebtokenVerify },
-    { name: 'authorizer_cached_store', fn: cachedStoreHandler },
+    { name: 'strict', fn: strictHandler },
     { name: 'cached', fn: cachedHandler },
     { name: 'access_store_read', fn: storeRead },
   ];
@@ -330,8 +346,8 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
 
   // Still the same decision after all the calls, and one audit line for every cached decision.
   expectAllowed('authorizers/handler.ts (after the rounds)', await realHandler());
-  expectAllowed('authorizer with cached store (after the rounds)', await cachedStoreHandler());
-  expectAllowed('authorizer with both caches (after the rounds)', await cachedHandler());
+  expectAllowed('authorizer, strict (after the rounds)', await strictHandler());
+  expectAllowed('authorizer, repeated token (after the rounds)', await cachedHandler());
   const lastLine = audit.state.last.toString('utf8');
   const cachedAuditLines = { decisions: cachedDecisions, lines: audit.state.lines, sample: JSON.parse(lastLine) as Record<string, unknown> };
   if (cachedAuditLines.lines !== cachedAuditLines.decisions) {
@@ -342,6 +358,7 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
   }
   audit.close();
 
+  const view = createAccessView({ reader: createBatchGetReader(data), table: data.tables.access, changeLog: data.changeLog, maxStalenessMs: 60_000, logger: silentLogger() });
   const cachedBreakdownUs = await cachedBreakdown({
     event,
     context,
@@ -350,16 +367,16 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
     wire: (logger, entries) =>
       wireAuthorizer({
         verifier: createAccessTokenVerifier(identityConfig()),
-        accessStore: liteStore(),
+        accessStore: accessRecords(createBatchGetReader(data), data, authorizerConfig(), logger),
         logger,
         metrics: createEmbeddedMetrics({}),
-        config: { ...authorizerConfig(), revocationCacheSeconds: 5 },
+        config: authorizerConfig(),
         verificationCache: { maxEntries: entries },
       }),
     parts: {
       extractBearerCredential,
       verificationCacheHit: withVerificationCache(verifier),
-      snapshotCacheHit: withSnapshotCache(liteStore(), { ttlSeconds: 5 }),
+      snapshotCacheHit: view,
       metrics: createEmbeddedMetrics({}),
     },
     sub: parts.sub,
@@ -423,7 +440,7 @@ const cachedBreakdown = async (input: {
     ['decision_without_log_line', () => silent(event, context)],
     ['bearer_extraction', () => parts.extractBearerCredential(event.headers, event.identitySource)],
     ['verification_cache_hit', () => parts.verificationCacheHit.verify(freshToken())],
-    ['snapshot_cache_hit', () => parts.snapshotCacheHit.snapshot(input.sub, input.sessionId)],
+    ['access_view_hit', () => parts.snapshotCacheHit.snapshot(input.sub, input.sessionId)],
     ['lambda_context', () => contextOnly(event, context)],
     ['audit_line_with_metrics', () => audit.logger.info('authorizer decision', { ...decisionLine, ...parts.metrics.fields(metricValues) })],
     ['audit_line_without_metrics', () => audit.logger.info('authorizer decision', decisionLine)],

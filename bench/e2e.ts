@@ -1,9 +1,14 @@
 /**
  * End to end through the local gateway (serverless-offline) with autocannon: a public route
- * (`GET /products`, no authorizer) against a protected one (`GET /branches/1/products` with the
- * manager's bearer token: authorizer + inventory). Same connections and duration for both,
- * run alternately, so both see the same machine.
+ * (`GET /products`, no authorizer), a protected one (`GET /branches/1/products` with the
+ * manager's bearer token: our authorizer + inventory), and the same protected route on a second
+ * gateway whose authorizer allows everything at no cost (bench/noop-gateway.ts). Same
+ * connections and duration for each, run in turn, so all see the same machine.
+ *
+ * The database round trips our authorizer made for the protected runs are read from its audit
+ * lines in the gateway's log: `accessReads` (access records) and `changeLogPolls`.
  */
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { withTimeout } from './measure';
 
@@ -17,17 +22,30 @@ export interface E2ERun {
   timeouts: number;
 }
 
+type Target = 'public' | 'protected' | 'noop';
+
 export interface E2EResult {
   public: E2ERun;
   protected: E2ERun;
+  noop: E2ERun;
   /** Every measured run, in order. */
-  runs: { target: 'public' | 'protected'; run: E2ERun }[];
+  runs: { target: Target; run: E2ERun }[];
+  /** Our authorizer's decisions during the measured protected runs, and their round trips. */
+  decisions: number;
+  /** Access record reads (BatchGetItem) they made. */
+  accessReads: number;
+  /** Change-log queries they waited for: one per authorizer instance and second at most. */
+  changeLogPolls: number;
   connections: number;
   durationS: number;
 }
 
 export interface E2EOptions {
   gatewayUrl: string;
+  /** The same stack behind the no-op authorizer. */
+  noopGatewayUrl: string;
+  /** The gateway's log file (its authorizer's decision lines). */
+  gatewayLogFile: string;
   token: string;
   connections: number;
   durationS: number;
@@ -57,13 +75,36 @@ const load = async (url: string, headers: Record<string, string>, connections: n
 /** The better run: the higher throughput (the one the noisy neighbour disturbed least). */
 const best = (runs: E2ERun[]): E2ERun => runs.reduce((a, b) => (b.rps > a.rps ? b : a));
 
-export const benchE2E = async (options: E2EOptions): Promise<E2EResult> => {
-  const targets = {
-    public: { url: `${options.gatewayUrl}/products`, headers: {} as Record<string, string> },
-    protected: { url: `${options.gatewayUrl}/branches/1/products`, headers: { authorization: `Bearer ${options.token}` } },
-  };
+/** Our authorizer's decision lines in the gateway log from byte `from` on: how many, and their reads. */
+const decisionReads = (file: string, from: number): { decisions: number; reads: number; polls: number; size: number } => {
+  const text = readFileSync(file);
+  let decisions = 0;
+  let reads = 0;
+  let polls = 0;
+  for (const line of text.subarray(from).toString('utf8').split('\n')) {
+    if (!line.includes('"authorizer decision"')) continue;
+    try {
+      const parsed = JSON.parse(line) as { message?: string; accessReads?: unknown; changeLogPolls?: unknown };
+      if (parsed.message !== 'authorizer decision') continue;
+      decisions += 1;
+      if (typeof parsed.accessReads === 'number') reads += parsed.accessReads;
+      if (typeof parsed.changeLogPolls === 'number') polls += parsed.changeLogPolls;
+    } catch {
+      // not one of ours
+    }
+  }
+  return { decisions, reads, polls, size: text.length };
+};
 
-  // Both answer 200 before any load is put on them.
+export const benchE2E = async (options: E2EOptions): Promise<E2EResult> => {
+  const targets: Record<Target, { url: string; headers: Record<string, string> }> = {
+    public: { url: `${options.gatewayUrl}/products`, headers: {} },
+    protected: { url: `${options.gatewayUrl}/branches/1/products`, headers: { authorization: `Bearer ${options.token}` } },
+    noop: { url: `${options.noopGatewayUrl}/branches/1/products`, headers: { authorization: `Bearer ${options.token}` } },
+  };
+  const order: Target[] = ['public', 'protected', 'noop'];
+
+  // Each answers 200 before any load is put on it.
   for (const [name, target] of Object.entries(targets)) {
     const response = await fetch(target.url, { headers: target.headers, signal: AbortSignal.timeout(30_000) });
     await response.arrayBuffer();
@@ -72,15 +113,27 @@ export const benchE2E = async (options: E2EOptions): Promise<E2EResult> => {
 
   // Warm-up with the same connection count: serverless-offline starts one Lambda instance per
   // concurrent request at first, which is a cold start, not steady state.
-  for (const [name, target] of Object.entries(targets)) {
-    const warm = await load(target.url, target.headers, options.connections, options.warmupS);
+  for (const name of order) {
+    const warm = await load(targets[name].url, targets[name].headers, options.connections, options.warmupS);
     options.log(`warm-up ${name}: ${Math.round(warm.rps)} req/s, non-2xx ${warm.non2xx}`);
   }
 
   const runs: E2EResult['runs'] = [];
+  let decisions = 0;
+  let accessReads = 0;
+  let changeLogPolls = 0;
   for (let i = 0; i < options.runsPerTarget; i += 1) {
-    for (const name of ['public', 'protected'] as const) {
+    for (const name of order) {
+      const before = name === 'protected' ? decisionReads(options.gatewayLogFile, 0).size : 0;
       const run = await load(targets[name].url, targets[name].headers, options.connections, options.durationS);
+      if (name === 'protected') {
+        // Lines may still be on their way to the file: give them a moment.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const counted = decisionReads(options.gatewayLogFile, before);
+        decisions += counted.decisions;
+        accessReads += counted.reads;
+        changeLogPolls += counted.polls;
+      }
       runs.push({ target: name, run });
       options.log(
         `${name} run ${i + 1}/${options.runsPerTarget}: ${Math.round(run.rps)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, ` +
@@ -88,13 +141,24 @@ export const benchE2E = async (options: E2EOptions): Promise<E2EResult> => {
       );
     }
   }
+  options.log(`protected runs: ${decisions} decisions, ${accessReads} access record reads, ${changeLogPolls} change-log polls`);
 
-  const of = (name: 'public' | 'protected') => runs.filter((r) => r.target === name).map((r) => r.run);
-  return { public: best(of('public')), protected: best(of('protected')), runs, connections: options.connections, durationS: options.durationS };
+  const of = (name: Target) => runs.filter((r) => r.target === name).map((r) => r.run);
+  return {
+    public: best(of('public')),
+    protected: best(of('protected')),
+    noop: best(of('noop')),
+    runs,
+    decisions,
+    accessReads,
+    changeLogPolls,
+    connections: options.connections,
+    durationS: options.durationS,
+  };
 };
 
 /** Non-2xx answers and errors over every measured run of a target (must all be 0). */
-export const failures = (result: E2EResult, target: 'public' | 'protected'): { non2xx: number; errors: number } =>
+export const failures = (result: E2EResult, target: Target): { non2xx: number; errors: number } =>
   result.runs
     .filter((r) => r.target === target)
     .reduce((sum, r) => ({ non2xx: sum.non2xx + r.run.non2xx, errors: sum.errors + r.run.errors + r.run.timeouts }), { non2xx: 0, errors: 0 });
