@@ -30,6 +30,18 @@ describe('the route table', () => {
     }
   });
 
+  it("is the README's route table: the same routes, each with its service", () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Routes and roles'), readme.indexOf('Roles are the Cognito groups'));
+    const listed = new Map<string, string>();
+    for (const row of section.split('\n').filter((line) => /^\| `/.test(line))) {
+      const [routes = '', service = ''] = row.split('|').slice(1).map((cell) => cell.trim());
+      for (const [, routeKey] of routes.matchAll(/`([A-Z]+ \/[^`]*)`/g)) listed.set(routeKey!, service);
+    }
+    assert.deepEqual([...listed.keys()].sort(), Object.keys(ROUTE_POLICY).sort());
+    for (const [routeKey, rule] of Object.entries(ROUTE_POLICY) as [string, RouteRule][]) assert.equal(listed.get(routeKey), rule.service, routeKey);
+  });
+
   for (const service of HTTP_SERVICES) {
     it(`is where ${service}'s body and query schemas come from: the service defines none and passes each route the table's`, () => {
       const file = ['service.ts', 'handler.ts'].map((name) => path.join('functions', service, name)).find((name) => existsSync(path.join(ROOT, name)))!;
