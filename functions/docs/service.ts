@@ -27,13 +27,16 @@ export interface DocsDeps {
   swaggerUi: AssetReader;
 }
 
-/** The files `GET /docs/{asset}` serves, and their media types. */
-const ASSETS: Record<string, { type: string; from: 'swagger-ui' | 'page' }> = {
-  'swagger-ui-bundle.js': { type: 'text/javascript; charset=utf-8', from: 'swagger-ui' },
-  'swagger-ui.css': { type: 'text/css; charset=utf-8', from: 'swagger-ui' },
-  'explorer.js': { type: 'text/javascript; charset=utf-8', from: 'page' },
-  'explorer.css': { type: 'text/css; charset=utf-8', from: 'page' },
-};
+/**
+ * The files `GET /docs/{asset}` serves, and their media types: these names and no other (a Map,
+ * so that `constructor` or `__proto__` is no file either).
+ */
+const ASSETS = new Map<string, { type: string; from: 'swagger-ui' | 'page' }>([
+  ['swagger-ui-bundle.js', { type: 'text/javascript; charset=utf-8', from: 'swagger-ui' }],
+  ['swagger-ui.css', { type: 'text/css; charset=utf-8', from: 'swagger-ui' }],
+  ['explorer.js', { type: 'text/javascript; charset=utf-8', from: 'page' }],
+  ['explorer.css', { type: 'text/css; charset=utf-8', from: 'page' }],
+]);
 
 /**
  * The page's policy. `connect-src 'self'`: the explorer calls this gateway only (sign-in and
@@ -82,7 +85,7 @@ export const createDocsService = (deps: DocsDeps, logger: Logger = createLogger(
   const file = (name: string) => {
     const cached = files.get(name);
     if (cached) return cached;
-    const asset = ASSETS[name];
+    const asset = ASSETS.get(name);
     if (!asset) return undefined;
     const plain = asset.from === 'page' ? Buffer.from(name === 'explorer.js' ? EXPLORER_JS : EXPLORER_CSS, 'utf8') : deps.swaggerUi(name);
     if (!plain) {
@@ -108,7 +111,7 @@ export const createDocsService = (deps: DocsDeps, logger: Logger = createLogger(
         const found = file(name);
         if (!found) return notFound('file');
         const headers = { 'cache-control': 'public, max-age=3600', vary: 'accept-encoding' };
-        const type = ASSETS[name]!.type;
+        const type = ASSETS.get(name)!.type;
         if (acceptsGzip(event)) {
           return { ...answer(200, type, found.gzip.toString('base64'), { ...headers, 'content-encoding': 'gzip' }), isBase64Encoded: true };
         }
