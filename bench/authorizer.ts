@@ -30,7 +30,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import type { APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
 import jwt from 'jsonwebtoken';
 import jwksClient from 'jwks-rsa';
-import { tableNames, LOCAL_STAGE, REGION } from '../scripts/local/settings';
+import { tableNames, LOCAL_STAGE, REGION, RESOURCE_SERVER_ID } from '../scripts/local/settings';
 import type { LocalStack } from '../scripts/local/stack';
 // Types only: the modules themselves load after the environment is in place (benchAuthorizer).
 import type { extractBearerCredential as ExtractBearerCredential } from '../authorizers/bearer';
@@ -68,6 +68,9 @@ export const functionEnv = (stack: Pick<LocalStack, 'gatewayEnv'>): Record<strin
     INVENTORY_TABLE: tables.inventory,
     ACCESS_TABLE: tables.access,
     ACCESS_CHANGES_TABLE: tables.accessChanges,
+    // The docs function's (serverless.yml sets it on that function only).
+    TOKEN_URL: local('LOCAL_TOKEN_URL'),
+    RESOURCE_SERVER_ID,
     API_KEY_MAC_KEYS: local('LOCAL_API_KEY_MAC_KEYS'),
     AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'deny',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -425,6 +428,8 @@ const cachedBreakdown = async (input: {
   const metricValues = [
     ['AuthorizerAllow', 'Count', 1],
     ['AuthorizerLatency', 'Milliseconds', 0.05],
+    ['AccessReads', 'Count', 0],
+    ['ChangeLogPolls', 'Count', 0],
   ] as const;
   const decisionLine = {
     decision: 'allow',
@@ -434,6 +439,8 @@ const cachedBreakdown = async (input: {
     requestId: event.requestContext?.requestId,
     principal: { authType: 'user', sub: input.sub, username: 'manager', clientId: 'client', sessionId: input.sessionId },
     latencyMs: 0.05,
+    accessReads: 0,
+    changeLogPolls: 0,
   };
   const stages: [string, () => unknown][] = [
     ['decision', () => withLine(event, context)],
@@ -442,8 +449,9 @@ const cachedBreakdown = async (input: {
     ['verification_cache_hit', () => parts.verificationCacheHit.verify(freshToken())],
     ['access_view_hit', () => parts.snapshotCacheHit.snapshot(input.sub, input.sessionId)],
     ['lambda_context', () => contextOnly(event, context)],
-    ['audit_line_with_metrics', () => audit.logger.info('authorizer decision', { ...decisionLine, ...parts.metrics.fields(metricValues) })],
-    ['audit_line_without_metrics', () => audit.logger.info('authorizer decision', decisionLine)],
+    // As the authorizer writes it: a fresh fields object, the metrics set on it (addTo).
+    ['audit_line_with_metrics', () => audit.logger.info('authorizer decision', parts.metrics.addTo({ ...decisionLine }, metricValues))],
+    ['audit_line_without_metrics', () => audit.logger.info('authorizer decision', { ...decisionLine })],
     ['audit_line_silenced', () => silentLogger.info('authorizer decision', decisionLine)],
     ['emf_fields', () => parts.metrics.fields(metricValues)],
     ['raw_verify', input.rawVerify],

@@ -2,7 +2,8 @@
  * End to end through the local gateway (serverless-offline) with autocannon: a public route
  * (`GET /products`, no authorizer), a protected one (`GET /branches/1/products` with the
  * manager's bearer token: our authorizer + inventory), and the same protected route on a second
- * gateway whose authorizer allows everything at no cost (bench/noop-gateway.ts). Same
+ * gateway whose authorizer allows everything at no cost (bench/noop-gateway.ts), with and
+ * without writing an audit line like ours (what the emulator spends carrying it). Same
  * connections and duration for each, run in turn, so all see the same machine.
  *
  * The database round trips our authorizer made for the protected runs are read from its audit
@@ -22,12 +23,14 @@ export interface E2ERun {
   timeouts: number;
 }
 
-type Target = 'public' | 'protected' | 'noop';
+type Target = 'public' | 'protected' | 'noop' | 'noop_logged';
 
 export interface E2EResult {
   public: E2ERun;
   protected: E2ERun;
   noop: E2ERun;
+  /** The no-op authorizer writing an audit line like ours per request. */
+  noopLogged: E2ERun;
   /** Every measured run, in order. */
   runs: { target: Target; run: E2ERun }[];
   /** Our authorizer's decisions during the measured protected runs, and their round trips. */
@@ -101,8 +104,12 @@ export const benchE2E = async (options: E2EOptions): Promise<E2EResult> => {
     public: { url: `${options.gatewayUrl}/products`, headers: {} },
     protected: { url: `${options.gatewayUrl}/branches/1/products`, headers: { authorization: `Bearer ${options.token}` } },
     noop: { url: `${options.noopGatewayUrl}/branches/1/products`, headers: { authorization: `Bearer ${options.token}` } },
+    noop_logged: {
+      url: `${options.noopGatewayUrl}/branches/1/products`,
+      headers: { authorization: `Bearer ${options.token}`, 'x-bench-audit-line': '1' },
+    },
   };
-  const order: Target[] = ['public', 'protected', 'noop'];
+  const order: Target[] = ['public', 'protected', 'noop', 'noop_logged'];
 
   // Each answers 200 before any load is put on it.
   for (const [name, target] of Object.entries(targets)) {
@@ -148,6 +155,7 @@ export const benchE2E = async (options: E2EOptions): Promise<E2EResult> => {
     public: best(of('public')),
     protected: best(of('protected')),
     noop: best(of('noop')),
+    noopLogged: best(of('noop_logged')),
     runs,
     decisions,
     accessReads,

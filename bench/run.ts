@@ -344,6 +344,9 @@ const main = async (): Promise<number> => {
       noop_protected_p50_ms: e2e?.noop.p50Ms ?? null,
       noop_protected_p99_ms: e2e?.noop.p99Ms ?? null,
       protected_vs_noop_authorizer_e2e: ratio(e2e?.protected.rps, e2e?.noop.rps),
+      noop_logged_protected_rps: num(e2e?.noopLogged.rps, 1),
+      // The no-op writing the same audit line per request: our decision alone, not the emulator's log transport.
+      protected_vs_noop_logged_e2e: ratio(e2e?.protected.rps, e2e?.noopLogged.rps),
       access_reads_per_request: e2e && e2e.decisions > 0 ? round(e2e.accessReads / e2e.decisions, 5) : null,
       change_log_polls_per_request: e2e && e2e.decisions > 0 ? round(e2e.changeLogPolls / e2e.decisions, 5) : null,
       revocation_events: revocations?.events ?? null,

@@ -24,7 +24,21 @@
  * No dependencies beyond the small DynamoDB reader: this is part of the authorizer's bundle.
  */
 import { changeBucket, changePartition, changeSortKey, toChangeEntry, type ChangeLogConfig } from '../../lib/access/change-log';
-import { SESSION, USER, readApiKey, snapshotFromItems, type Item, type ReadCost, type SnapshotReader } from '../../lib/access/records';
+import {
+  SESSION,
+  USER,
+  live,
+  readApiKey,
+  snapshotFromItems,
+  toSession,
+  toUser,
+  type AccessSnapshot,
+  type Item,
+  type ReadCost,
+  type SessionRecord,
+  type SnapshotReader,
+  type UserRecord,
+} from '../../lib/access/records';
 import { systemClock, type Clock } from '../../lib/clock';
 import { ACCESS_VIEW_DEFAULTS, type AuthorizerConfig, type DataConfig } from '../../lib/config';
 import type { StructuredLogger } from '../../lib/metrics';
@@ -67,9 +81,19 @@ export interface AccessView extends SnapshotReader {
 interface Kept {
   /** undefined: the record did not exist when read. */
   item: Item | undefined;
+  /** The record parsed, once, frozen (null: not a record of its kind). */
+  user?: UserRecord | null;
+  session?: SessionRecord | null;
   /** When its read started (this container's clock). */
   readAt: number;
 }
+
+/** Parsed records are shared by every decision that uses them: nobody may change them. */
+const freeze = <T extends object>(record: T | undefined): T | undefined => {
+  if (!record) return record;
+  for (const value of Object.values(record)) if (Array.isArray(value)) Object.freeze(value);
+  return Object.freeze(record);
+};
 
 export const createAccessView = (options: AccessViewOptions): AccessView => {
   const { reader, table, changeLog, maxStalenessMs, logger } = options;
@@ -189,12 +213,36 @@ export const createAccessView = (options: AccessViewOptions): AccessView => {
     return found;
   };
 
+  /** A kept record young enough to use, when the view is fresh. */
+  const usable = (pk: string, now: number): Kept | undefined => {
+    const record = kept.get(pk);
+    return record && now - record.readAt <= recordMaxAgeMs ? record : undefined;
+  };
+
+  /** The snapshot from kept records alone, parsed once per read: the warm path, no await. */
+  const keptSnapshot = (sub: string, sessionId: string): AccessSnapshot | undefined => {
+    if (polledAt === undefined) return undefined;
+    const now = clock();
+    if (now - polledAt > maxStalenessMs) return undefined;
+    const userKept = usable(USER + sub, now);
+    const sessionKept = userKept && usable(SESSION + sessionId, now);
+    if (!userKept || !sessionKept) return undefined;
+    if (userKept.user === undefined) userKept.user = freeze(toUser(userKept.item)) ?? null;
+    const snapshot: AccessSnapshot = {};
+    if (userKept.user) snapshot.user = userKept.user;
+    // Whether a session record has expired depends on the time: checked every decision.
+    if (live(sessionKept.item)) {
+      if (sessionKept.session === undefined) sessionKept.session = freeze(toSession(sessionKept.item)) ?? null;
+      if (sessionKept.session) snapshot.session = sessionKept.session;
+    }
+    return snapshot;
+  };
+
   return {
     snapshot: (sub, sessionId, cost) => {
-      const pks = [USER + sub, SESSION + sessionId];
-      const found = keptOnly(pks);
-      if (found) return Promise.resolve(snapshotFromItems(found, sub, sessionId));
-      return read(pks, cost).then((items) => snapshotFromItems(items, sub, sessionId));
+      const warm = keptSnapshot(sub, sessionId);
+      if (warm) return Promise.resolve(warm);
+      return read([USER + sub, SESSION + sessionId], cost).then((items) => snapshotFromItems(items, sub, sessionId));
     },
     apiKey: (keyId, cost) => readApiKey(async (pk) => (keptOnly([pk]) ?? (await read([pk], cost))).get(pk), keyId),
     stats: () => ({ ...stats, kept: kept.size }),

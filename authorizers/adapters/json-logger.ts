@@ -47,6 +47,19 @@ export const createJsonLogger = (
     return `,"_aws":{"Timestamp":${JSON.stringify(emf.Timestamp ?? null)},"CloudWatchMetrics":${text}}`;
   };
 
+  /**
+   * `,"xray_trace_id":…` from `_X_AMZN_TRACE_ID`, which Lambda sets before each invocation: read
+   * once per invocation (reading process.env is a call into the runtime), on every line outside one.
+   */
+  let traceJson: string | undefined;
+  const traceMember = (): string => {
+    if (traceJson !== undefined) return traceJson;
+    const trace = env._X_AMZN_TRACE_ID?.split(';')[0]?.replace('Root=', '');
+    const member = trace ? `,"xray_trace_id":${JSON.stringify(trace)}` : '';
+    if (invocation) traceJson = member;
+    return member;
+  };
+
   /** The Lambda context of the invocation, and its JSON members (`,"cold_start":…`) once a line needs them. */
   let invocation: { coldStart: boolean; context: Context } | undefined;
   let lambdaJson: string | undefined;
@@ -80,7 +93,6 @@ export const createJsonLogger = (
 
   const log = (level: Level, message: string, fields?: Record<string, unknown>) => {
     if (LEVELS[level] < threshold) return;
-    const trace = env._X_AMZN_TRACE_ID?.split(';')[0]?.replace('Root=', '');
     let messageJson = messages.get(message);
     if (messageJson === undefined) {
       messageJson = JSON.stringify(message);
@@ -89,7 +101,7 @@ export const createJsonLogger = (
     // The fixed members are written as text and only the call's own fields go through
     // JSON.stringify: one object spread of the whole line into another measured 6 µs of a
     // decision's audit line (bench, cachedBreakdown).
-    const head = `{"level":"${level}","message":${messageJson},"service":${serviceJson},"timestamp":"${timestamp()}"${trace ? `,"xray_trace_id":${JSON.stringify(trace)}` : ''}${lambda()}`;
+    const head = `{"level":"${level}","message":${messageJson},"service":${serviceJson},"timestamp":"${timestamp()}"${traceMember()}${lambda()}`;
     const body = fields === undefined ? '{}' : JSON.stringify(fields);
     const emf = fields === undefined ? '' : hiddenEmf(fields);
     write(body.length > 2 ? `${head},${body.slice(1, -1)}${emf}}\n` : `${head}${emf}}\n`);
@@ -102,6 +114,7 @@ export const createJsonLogger = (
     withLambdaContext: (handler) => (event, context) => {
       invocation = { coldStart, context };
       lambdaJson = undefined;
+      traceJson = undefined;
       coldStart = false;
       return handler(event);
     },

@@ -189,7 +189,10 @@ export const toApiKey = (item: Record<string, unknown> | undefined): ApiKeyRecor
 export const snapshotFromItems = (items: ReadonlyMap<string, Item>, sub: string, sessionId: string): AccessSnapshot => {
   const user = toUser(items.get(USER + sub));
   const session = toSession(live(items.get(SESSION + sessionId)));
-  return { ...(user ? { user } : {}), ...(session ? { session } : {}) };
+  const snapshot: AccessSnapshot = {};
+  if (user) snapshot.user = user;
+  if (session) snapshot.session = session;
+  return snapshot;
 };
 
 /** Why a token is refused by the gateway's records, if it is. */
