@@ -11,6 +11,8 @@
 import { toJSONSchema, type $ZodType } from 'zod/v4/core';
 import { ROUTE_POLICY, SCOPES, type Access, type RouteKey, type RouteRule } from '../policy/route-policy';
 import { denialSchema, errorSchema, ROUTE_TABLE, SCOPE_DESCRIPTIONS, type ResponseSpec, type RouteSpec } from '../routes/table';
+// The named import alone: esbuild puts only this field of package.json into the bundle.
+import { version } from '../../package.json';
 
 export interface DocumentOptions {
   /** Where machine clients get tokens (the client-credentials grant): Cognito's `/oauth2/token`. */
@@ -138,7 +140,7 @@ export const openApiDocument = (options: DocumentOptions): Json => {
     openapi: '3.1.0',
     info: {
       title: 'serverless-api-gateway',
-      version: '0.1.0',
+      version,
       description:
         'An API gateway on AWS API Gateway (HTTP API) with a Lambda authorizer in front of every protected route. ' +
         'Send `Authorization: Bearer <access token>` (from `POST /auth/login`), a personal API key (`gwk_...`, from `POST /api-keys`), ' +
