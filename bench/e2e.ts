@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { withTimeout } from './measure';
+import { median, withTimeout } from './measure';
 
 export interface E2ERun {
   rps: number;
@@ -31,6 +31,8 @@ export interface E2EResult {
   noop: E2ERun;
   /** The no-op authorizer writing an audit line like ours per request. */
   noopLogged: E2ERun;
+  /** Median over the rounds of protected rps / the other target's rps in the same round. */
+  pairedRatios: { public: number; noop: number; noopLogged: number };
   /** Every measured run, in order. */
   runs: { target: Target; run: E2ERun }[];
   /** Our authorizer's decisions during the measured protected runs, and their round trips. */
@@ -130,7 +132,8 @@ export const benchE2E = async (options: E2EOptions): Promise<E2EResult> => {
   let accessReads = 0;
   let changeLogPolls = 0;
   for (let i = 0; i < options.runsPerTarget; i += 1) {
-    for (const name of order) {
+    // The order turns each round: no target always runs right after the same one.
+    for (const name of order.map((_, k) => order[(k + i) % order.length]!)) {
       const before = name === 'protected' ? decisionReads(options.gatewayLogFile, 0).size : 0;
       const run = await load(targets[name].url, targets[name].headers, options.connections, options.durationS);
       if (name === 'protected') {
@@ -151,11 +154,24 @@ export const benchE2E = async (options: E2EOptions): Promise<E2EResult> => {
   options.log(`protected runs: ${decisions} decisions, ${accessReads} access record reads, ${changeLogPolls} change-log polls`);
 
   const of = (name: Target) => runs.filter((r) => r.target === name).map((r) => r.run);
+  // Per round, protected against each other target measured next to it: the median of those
+  // ratios, so that a neighbour's burst in one round moves one ratio, not the result.
+  const rounds = options.runsPerTarget;
+  const paired = (other: Target): number => {
+    const ratios: number[] = [];
+    for (let i = 0; i < rounds; i += 1) {
+      const mine = of('protected')[i];
+      const theirs = of(other)[i];
+      if (mine && theirs && theirs.rps > 0) ratios.push(mine.rps / theirs.rps);
+    }
+    return median(ratios);
+  };
   return {
     public: best(of('public')),
     protected: best(of('protected')),
     noop: best(of('noop')),
     noopLogged: best(of('noop_logged')),
+    pairedRatios: { public: paired('public'), noop: paired('noop'), noopLogged: paired('noop_logged') },
     runs,
     decisions,
     accessReads,

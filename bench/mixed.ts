@@ -65,7 +65,7 @@ export const mixedLoad = async (options: {
   const one = async () => {
     const [route, rule] = pick(routes);
     const caller = pick(options.callers);
-    const params = { branchId: pick(['1', '2']), productId: 'espresso-beans', username: 'nobody@example.com', keyId: '0123456789abcdef0123' };
+    const params = { branchId: pick(['1', '2']), productId: 'espresso-beans', username: 'nobody@example.com', keyId: '0123456789abcdef0123', asset: pick(['swagger-ui.css', 'explorer.js']) };
     const [method, template] = route.split(' ') as [string, string];
     const path = template.replace(/\{(\w+)\}/g, (_, name: keyof typeof params) => params[name]);
     const body = BODIES[route]?.();
