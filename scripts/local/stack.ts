@@ -118,8 +118,8 @@ class Part {
     const [file, ...args] = this.command;
     // Log files are handed to the child as its stdout and stderr: its lines go straight to the
     // file, not through a pipe into this process (which, in the tests and the bench, is also
-    // the one making the requests: relaying every line measured as a third of the gateway's
-    // throughput under load).
+    // the one making the requests: relaying every line took about a fifth of the gateway's
+    // throughput in the bench, protected vs no-op 0.68 -> 0.83 in one run each).
     const logFd = this.options.output === 'files' ? openSync(this.options.logFile, 'a') : undefined;
     try {
       const child = spawn(file!, args, {
