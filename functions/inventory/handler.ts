@@ -3,8 +3,11 @@ import { createDocumentClient } from '../../lib/aws';
 import { dataConfig } from '../../lib/config';
 import { createInventoryService } from './service';
 import { createDynamoInventoryStore } from './store';
+import { createDynamoBranchStore } from '../../lib/branches/store';
 
 const data = dataConfig();
+const documents = createDocumentClient(data);
 export const handler = createInventoryService({
-  inventory: createDynamoInventoryStore(createDocumentClient(data), data.tables),
+  inventory: createDynamoInventoryStore(documents, data.tables),
+  branches: createDynamoBranchStore(documents, data.tables.branches),
 });

@@ -5,13 +5,15 @@
  * (lib/access/records.ts), then tells Cognito.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { ConflictError, NotFoundError, UnauthorizedError } from '../../lib/errors';
+import { awsErrorName, BadRequestError, ConflictError, NotFoundError, UnauthorizedError } from '../../lib/errors';
 import { epochSeconds, systemClock, type Clock } from '../../lib/clock';
 import type { Role } from '../../lib/policy/route-policy';
 import type { RoleContext } from '../../lib/policy/role-context';
 import type { UserRecords } from '../../lib/access/store';
 import { signOutEverywhereInCognito } from '../../lib/identity/global-sign-out';
 import type { DirectoryUser, IdentityProvider } from '../../lib/identity/cognito';
+import type { UserAdministration } from '../../lib/identity/user-admin';
+import type { BranchStore } from '../../lib/branches/store';
 
 /** At most this many directory look-ups at once (Cognito rate-limits per pool). */
 const LOOKUP_CONCURRENCY = 5;
@@ -31,7 +33,11 @@ const mapLimited = async <T, R>(items: readonly T[], limit: number, fn: (item: T
 
 export interface UsersDeps {
   identity: IdentityProvider;
-  accessStore: Pick<UserRecords, 'getUsers' | 'raiseCutOff' | 'setDisabled' | 'syncRoles'>;
+  /** Creating and deleting users, and role members (Cognito). */
+  admin: UserAdministration;
+  /** The branches that exist (the inventory service owns them; read only here). */
+  branches: Pick<BranchStore, 'getBranches'>;
+  accessStore: Pick<UserRecords, 'getUsers' | 'putUser' | 'raiseCutOff' | 'setDisabled' | 'syncRoles'>;
   logger: Logger;
   clock?: Clock;
 }
@@ -65,17 +71,133 @@ export const createUsersFlows = (deps: UsersDeps) => {
     };
   };
 
-  /** A page of the directory, each user with their roles and managed branches. */
-  const list = async (query: { limit: number; nextToken?: string | undefined }) => {
-    const page = await deps.identity.listUsers(query.limit, query.nextToken);
-    const [roles, records] = await Promise.all([
-      mapLimited(page.users, LOOKUP_CONCURRENCY, (user: DirectoryUser) => deps.identity.rolesOf(user.username)),
-      deps.accessStore.getUsers(page.users.map((user) => user.sub)),
-    ]);
+  /**
+   * A page of the directory, each user with their roles and managed branches. `role` lists that
+   * role's group instead; `branch` keeps the page's branch managers of that branch (a page may
+   * then be short, even empty, and still have a next one).
+   */
+  const list = async (query: { limit: number; nextToken?: string | undefined; role?: Role | undefined; branch?: string | undefined }) => {
+    let page: { users: DirectoryUser[]; nextToken?: string };
+    try {
+      page = query.role
+        ? await deps.admin.listUsersInRole(query.role, query.limit, query.nextToken)
+        : await deps.identity.listUsers(query.limit, query.nextToken);
+    } catch (error) {
+      // Cognito's answer to a pagination token it did not issue (or issued for another filter).
+      if (query.nextToken !== undefined && awsErrorName(error) === 'InvalidParameterException') {
+        throw new BadRequestError('invalid_query', 'The query string is invalid', ['nextToken: is not a token this API issued for these filters'], { cause: error });
+      }
+      throw error;
+    }
+    const records = await deps.accessStore.getUsers(page.users.map((user) => user.sub));
+    const branchesOf = (user: DirectoryUser) => records.get(user.sub)?.branches ?? [];
+    const candidates = query.branch === undefined ? page.users : page.users.filter((user) => branchesOf(user).includes(query.branch!));
+    const roles = await mapLimited(candidates, LOOKUP_CONCURRENCY, (user: DirectoryUser) => deps.identity.rolesOf(user.username));
+    const items = candidates
+      .map((user, i) => ({ ...user, roles: roles[i] ?? [], branches: branchesOf(user) }))
+      // A branch's users are its managers: branches recorded for a user without the role grant nothing.
+      .filter((user) => query.branch === undefined || user.roles.includes('branch-manager'));
+    return { items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  };
+
+  /** 400 `unknown_branch` unless every id names a branch. */
+  const knownBranches = async (ids: readonly string[]) => {
+    if (ids.length === 0) return;
+    const found = await deps.branches.getBranches(ids);
+    const missing = ids.filter((id) => !found.has(id));
+    if (missing.length > 0) {
+      throw new BadRequestError('unknown_branch', 'No such branch', missing.map((id) => `branches: there is no branch "${id}"`));
+    }
+  };
+
+  const notAManager = () =>
+    new BadRequestError('not_a_branch_manager', 'Only a branch manager manages branches', ['branches: must be empty unless the user has the branch-manager role']);
+
+  /**
+   * A new user in Cognito with their roles, and their gateway record with their branches. A
+   * user half made (Cognito refused the groups, the record could not be written) is deleted
+   * from Cognito again, so that the call can simply be repeated.
+   */
+  const create = async (
+    caller: RoleContext,
+    input: { email: string; roles: readonly Role[]; branches?: readonly string[] | undefined; temporaryPassword?: string | undefined },
+  ) => {
+    const branches = [...(input.branches ?? [])];
+    if (branches.length > 0 && !input.roles.includes('branch-manager')) throw notAManager();
+    await knownBranches(branches);
+    const user = await deps.admin.createUser({ email: input.email, ...(input.temporaryPassword === undefined ? {} : { temporaryPassword: input.temporaryPassword }) });
+    const identity = { sub: user.sub, username: user.username };
+    try {
+      await deps.identity.setRoles(user.username, input.roles);
+      await deps.accessStore.putUser({ ...identity, branches });
+      await deps.accessStore.syncRoles({ ...identity, roles: input.roles, versionMs: clock() });
+    } catch (error) {
+      await deps.admin.deleteUser(user.username).catch((cleanup: unknown) => {
+        logger.error('half-created user could not be deleted', { username: user.username, sub: user.sub, error: cleanup as Error });
+      });
+      throw error;
+    }
+    logger.info('user created', { sub: user.sub, roles: input.roles, branches, invited: input.temporaryPassword === undefined, by: caller.sub });
+    return { username: user.username, sub: user.sub, email: user.email ?? input.email, roles: [...input.roles], branches, status: user.status };
+  };
+
+  /** One user: the directory's view, their roles, and the gateway's record. */
+  const get = async (username: string) => {
+    const user = await existing(username);
+    // One BatchGetItem, the read the users service's role allows (as for the list).
+    const [roles, records] = await Promise.all([deps.identity.rolesOf(user.username), deps.accessStore.getUsers([user.sub])]);
+    const record = records.get(user.sub);
     return {
-      items: page.users.map((user, i) => ({ ...user, roles: roles[i] ?? [], branches: records.get(user.sub)?.branches ?? [] })),
-      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+      username: user.username,
+      sub: user.sub,
+      ...(user.email ? { email: user.email } : {}),
+      roles,
+      branches: record?.branches ?? [],
+      enabled: user.enabled && record?.disabled !== true,
+      status: user.status,
+      ...(user.createdAt ? { createdAt: user.createdAt } : {}),
     };
+  };
+
+  /**
+   * Replace the branches a manager manages. The record write is announced on the change log
+   * (`putUser`), so every authorizer opens an added branch and closes a removed one within the
+   * revocation bound, for the user's tokens and their API keys alike (both read the record).
+   */
+  const setBranches = async (caller: RoleContext, username: string, branches: readonly string[]) => {
+    const user = await existing(username);
+    if (branches.length > 0 && !(await deps.identity.rolesOf(user.username)).includes('branch-manager')) throw notAManager();
+    await knownBranches(branches);
+    await deps.accessStore.putUser({ sub: user.sub, username: user.username, branches: [...branches] });
+    logger.info('branches changed', { sub: user.sub, branches, by: caller.sub });
+    return { username: user.username, sub: user.sub, branches: [...branches] };
+  };
+
+  /** Whether an admin other than `sub` remains. */
+  const anotherAdmin = async (sub: string): Promise<boolean> => {
+    let nextToken: string | undefined;
+    do {
+      const page = await deps.admin.listUsersInRole('admin', 60, nextToken);
+      if (page.users.some((user) => user.sub !== sub && user.enabled)) return true;
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return false;
+  };
+
+  /**
+   * Delete a user: first the gateway's `deletedAt` cut-off (from this write on, every token and
+   * key of the user is refused, within the revocation bound), then the user in Cognito (their
+   * logins then fail as an unknown user's do). If Cognito fails, the call can be repeated.
+   */
+  const remove = async (caller: RoleContext, username: string): Promise<void> => {
+    const user = await existing(username);
+    if (user.sub === caller.sub) throw new ConflictError('cannot_delete_self', 'Admins cannot delete their own account');
+    if ((await deps.identity.rolesOf(user.username)).includes('admin') && !(await anotherAdmin(user.sub))) {
+      throw new ConflictError('last_admin', 'The last admin cannot be deleted');
+    }
+    await deps.accessStore.raiseCutOff({ sub: user.sub, username: user.username, kind: 'deletedAt', at: epochSeconds(clock()) });
+    await deps.admin.deleteUser(user.username);
+    logger.info('user deleted', { sub: user.sub, by: caller.sub });
   };
 
   const disable = async (caller: RoleContext, username: string): Promise<void> => {
@@ -123,5 +245,5 @@ export const createUsersFlows = (deps: UsersDeps) => {
     return { username: user.username, sub: user.sub, roles: [...roles] };
   };
 
-  return { me, list, disable, enable, changeRoles };
+  return { me, list, create, get, setBranches, remove, disable, enable, changeRoles };
 };

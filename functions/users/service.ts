@@ -31,6 +31,26 @@ export const createUsersService = (deps: Omit<UsersDeps, 'logger'>, logger: Logg
       query: ROUTE_TABLE['GET /users'].query,
       handle: async ({ query }) => ({ body: await flows.list(query) }),
     }),
+    'POST /users': protectedRoute({
+      body: ROUTE_TABLE['POST /users'].body,
+      handle: async ({ body, caller }) => {
+        const user = await flows.create(caller, body);
+        return { statusCode: 201, body: user, headers: { location: `/users/${encodeURIComponent(user.username)}` } };
+      },
+    }),
+    'GET /users/{username}': protectedRoute({
+      handle: async ({ params }) => ({ body: await flows.get(pathUsername(params)) }),
+    }),
+    'PUT /users/{username}/branches': protectedRoute({
+      body: ROUTE_TABLE['PUT /users/{username}/branches'].body,
+      handle: async ({ params, body, caller }) => ({ body: await flows.setBranches(caller, pathUsername(params), body.branches) }),
+    }),
+    'DELETE /users/{username}': protectedRoute({
+      handle: async ({ params, caller }) => {
+        await flows.remove(caller, pathUsername(params));
+        return { statusCode: 204 };
+      },
+    }),
     'POST /users/{username}/disable': protectedRoute({
       handle: async ({ params, caller }) => {
         await flows.disable(caller, pathUsername(params));

@@ -99,7 +99,7 @@ const toTokens = (result: AuthenticationResultType | undefined, requireRefresh: 
 const attribute = (attributes: AttributeType[] | undefined, name: string): string | undefined =>
   attributes?.find((a) => a.Name === name)?.Value;
 
-const toDirectoryUser = (user: {
+export const toDirectoryUser = (user: {
   Username?: string;
   Attributes?: AttributeType[];
   UserAttributes?: AttributeType[];

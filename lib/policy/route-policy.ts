@@ -62,6 +62,7 @@ const PUBLIC: Access = { kind: 'public' };
 const SIGNED_IN: Access = { kind: 'signed-in' };
 const ADMIN: Access = { kind: 'roles', roles: ['admin'] };
 const BRANCH_STAFF: Access = { kind: 'branch', roles: ['admin'], param: 'branchId' };
+const BRANCH_LISTERS: Access = { kind: 'roles', roles: ['admin', 'branch-manager'] };
 
 /** Keys are API Gateway route keys: `METHOD /path/{param}`, exactly as in serverless.yml. */
 export const ROUTE_POLICY = {
@@ -77,6 +78,14 @@ export const ROUTE_POLICY = {
   'POST /users/{username}/disable': { service: 'users', access: ADMIN },
   'POST /users/{username}/enable': { service: 'users', access: ADMIN },
   'PUT /users/{username}/roles': { service: 'users', access: ADMIN },
+  'POST /users': { service: 'users', access: ADMIN },
+  'GET /users/{username}': { service: 'users', access: ADMIN, scope: 'users:read' },
+  'PUT /users/{username}/branches': { service: 'users', access: ADMIN },
+  'DELETE /users/{username}': { service: 'users', access: ADMIN },
+  'POST /branches': { service: 'inventory', access: ADMIN },
+  // Admins see every branch, a manager the branches they manage (the service filters).
+  'GET /branches': { service: 'inventory', access: BRANCH_LISTERS, scope: 'inventory:read' },
+  'GET /branches/{branchId}': { service: 'inventory', access: BRANCH_STAFF, scope: 'inventory:read' },
   'GET /branches/{branchId}/products': { service: 'inventory', access: BRANCH_STAFF, scope: 'inventory:read' },
   'PUT /branches/{branchId}/products/{productId}': { service: 'inventory', access: BRANCH_STAFF, scope: 'inventory:write' },
   'POST /branches/{branchId}/products/{productId}/adjustments': { service: 'inventory', access: BRANCH_STAFF, scope: 'inventory:write' },

@@ -101,6 +101,26 @@ const directoryUser = z.object({
   branches: z.array(z.string()),
 });
 
+/** A user as `POST /users` made them. */
+const createdUser = z.object({
+  username: z.string(),
+  sub: z.string(),
+  email: z.string(),
+  roles: z.array(role),
+  branches: z.array(z.string()),
+  status: z.string(),
+});
+
+/** One user as `GET /users/{username}` shows them. */
+const userDetail = z.object({
+  ...createdUser.shape,
+  email: z.optional(z.string()),
+  enabled: z.boolean(),
+  createdAt: z.optional(z.string()),
+});
+
+const branch = z.object({ branchId: z.string(), name: z.string(), createdAt: z.optional(isoTime) });
+
 const apiKey = z.object({
   id: z.string().check(z.regex(API_KEY_ID)),
   name: z.string(),
@@ -127,6 +147,30 @@ const pageQuery = (max: number, fallback: number, nextToken: z.ZodMiniType<strin
 const uniqueItems = (what: string) => z.refine<unknown[]>((items) => new Set(items).size === items.length, `must not repeat ${what}`);
 
 const refreshToken = z.string().check(z.minLength(1), z.maxLength(8192));
+
+/**
+ * The user pool's password policy (serverless.yml `UserPool.Policies.PasswordPolicy`), checked
+ * before Cognito sees the password, so the emulator and AWS refuse the same passwords with the
+ * same details. Cognito's own refusal maps to the same 400 (`weak_password`).
+ */
+export const passwordSchema = z
+  .string()
+  .check(
+    z.minLength(12, 'must be at least 12 characters'),
+    z.maxLength(256, 'must be at most 256 characters'),
+    z.regex(/[a-z]/, 'must contain a lower-case letter'),
+    z.regex(/[A-Z]/, 'must contain an upper-case letter'),
+    z.regex(/[0-9]/, 'must contain a digit'),
+    z.regex(/[^A-Za-z0-9\s]/, 'must contain a symbol'),
+    z.regex(/^\S(.*\S)?$/, 'must not begin or end with a space'),
+  );
+
+/** An email address as a username: trimmed, lower-cased (Cognito matches usernames that way too). */
+const emailSchema = z
+  .string()
+  .check(z.trim(), z.toLowerCase(), z.maxLength(128, 'must be at most 128 characters'), z.regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an email address'));
+
+const branchIds = z.array(idSchema).check(z.maxLength(100, 'must name at most 100 branches'), uniqueItems('a branch'));
 
 // ------------------------------------------------------------------------------- the table
 
@@ -232,7 +276,13 @@ export const ROUTE_TABLE = {
   },
   'GET /users': {
     summary: 'List users with their roles and branches, a page at a time',
-    query: pageQuery(60, 20, z.string().check(z.minLength(1), z.maxLength(2048))),
+    description:
+      '`?role=` lists the members of one role; `?branch=` the users who manage that branch. With a filter a page may hold fewer than `limit` users (even none) and still have a `nextToken`: keep the same filters when you follow it.',
+    query: z.object({
+      ...pageQuery(60, 20, z.string().check(z.minLength(1), z.maxLength(2048))).shape,
+      role: described(z.optional(z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` })), 'Only users with this role'),
+      branch: described(z.optional(idSchema), 'Only users who manage this branch'),
+    }),
     responses: {
       200: { description: 'A page of users', schema: z.object({ items: z.array(directoryUser), nextToken: z.optional(z.string()) }) },
       400: BAD_REQUEST,
@@ -262,6 +312,80 @@ export const ROUTE_TABLE = {
       404: NOT_FOUND('user'),
       503: UNAVAILABLE,
     },
+  },
+  'POST /users': {
+    summary: 'Create a user with roles (and, for a branch manager, branches)',
+    description:
+      'Without `temporaryPassword` Cognito makes one and sends the invitation to the email address. With it, no message is sent: the admin hands the password over. Either way the first login answers a `NEW_PASSWORD_REQUIRED` challenge.',
+    body: z.strictObject({
+      email: emailSchema,
+      roles: z
+        .array(z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }))
+        .check(z.minLength(1, 'must name at least one role'), z.maxLength(ROLES.length), uniqueItems('a role')),
+      branches: z.optional(branchIds),
+      temporaryPassword: z.optional(passwordSchema),
+    }),
+    responses: {
+      201: { description: 'Created; `location` names it', schema: createdUser },
+      400: error('Malformed input, an unknown role or branch, branches for a user who is no branch manager, or a weak password'),
+      409: error('A user with this email exists (`user_exists`)'),
+      503: UNAVAILABLE,
+    },
+  },
+  'GET /users/{username}': {
+    summary: 'One user with roles, branches and state',
+    params: { username: USERNAME },
+    responses: { 200: { description: 'The user', schema: userDetail }, 400: BAD_REQUEST, 404: NOT_FOUND('user'), 503: UNAVAILABLE },
+  },
+  'PUT /users/{username}/branches': {
+    summary: "Replace the branches a branch manager manages",
+    description: 'A branch added opens, and a branch removed closes, within the revocation bound; the user’s API keys follow.',
+    params: { username: USERNAME },
+    body: z.strictObject({ branches: branchIds }),
+    responses: {
+      200: { description: 'The branches now', schema: z.object({ username: z.string(), sub: z.string(), branches: z.array(z.string()) }) },
+      400: error('Malformed input, an unknown branch (`unknown_branch`), or a user who is no branch manager (`not_a_branch_manager`)'),
+      404: NOT_FOUND('user'),
+      503: UNAVAILABLE,
+    },
+  },
+  'DELETE /users/{username}': {
+    summary: 'Delete a user: every token and key refused, for good',
+    params: { username: USERNAME },
+    responses: {
+      204: NO_CONTENT,
+      400: BAD_REQUEST,
+      404: NOT_FOUND('user'),
+      409: error('The caller themselves (`cannot_delete_self`) or the last admin (`last_admin`)'),
+      503: UNAVAILABLE,
+    },
+  },
+  'POST /branches': {
+    summary: 'Create a branch',
+    body: z.strictObject({
+      branchId: idSchema,
+      name: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(200), z.regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')),
+    }),
+    responses: {
+      201: { description: 'Created; `location` names it', schema: branch },
+      400: BAD_REQUEST,
+      409: error('A branch with this id exists (`branch_exists`)'),
+      503: UNAVAILABLE,
+    },
+  },
+  'GET /branches': {
+    summary: 'List branches, a page at a time: an admin every branch, a manager their own',
+    query: pageQuery(100, 50, z.string().check(z.maxLength(512))),
+    responses: {
+      200: { description: 'A page of branches', schema: z.object({ items: z.array(branch), nextToken: z.optional(z.string()) }) },
+      400: BAD_REQUEST,
+      503: UNAVAILABLE,
+    },
+  },
+  'GET /branches/{branchId}': {
+    summary: 'One branch',
+    params: { branchId: ID },
+    responses: { 200: { description: 'The branch', schema: branch }, 400: BAD_REQUEST, 404: NOT_FOUND('branch'), 503: UNAVAILABLE },
   },
   'GET /branches/{branchId}/products': {
     summary: "A branch's stock",

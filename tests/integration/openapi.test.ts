@@ -142,6 +142,31 @@ describe('GET /openapi.json', () => {
       assertDocumented('DELETE /api-keys/{keyId}', await call('DELETE', '/api-keys/not-a-key-id', { token: manager.accessToken }));
     });
 
+    it('for user administration and branches: created, read, changed, deleted, refused', async () => {
+      const token = admin.accessToken;
+      const address = `openapi-${Date.now()}@example.com`;
+      const created = await call('POST', '/users', { token, body: { email: address, roles: ['branch-manager'], branches: ['1'], temporaryPassword: 'Temporary-Passw0rd!' } });
+      assertDocumented('POST /users', created);
+      assertDocumented('POST /users', await call('POST', '/users', { token, body: { email: address, roles: ['customer'] } }));
+      assertDocumented('POST /users', await call('POST', '/users', { token, body: { email: address, roles: ['customer'], branches: ['1'] } }));
+      assertDocumented('GET /users/{username}', await call('GET', `/users/${address}`, { token }));
+      assertDocumented('GET /users/{username}', await call('GET', '/users/nobody@example.com', { token }));
+      assertDocumented('PUT /users/{username}/branches', await call('PUT', `/users/${address}/branches`, { token, body: { branches: ['2'] } }));
+      assertDocumented('PUT /users/{username}/branches', await call('PUT', `/users/${address}/branches`, { token, body: { branches: ['nowhere'] } }));
+      assertDocumented('GET /users', await call('GET', '/users?role=branch-manager&branch=2', { token }));
+      assertDocumented('DELETE /users/{username}', await call('DELETE', `/users/${address}`, { token }));
+      assertDocumented('DELETE /users/{username}', await call('DELETE', `/users/${admin.user.username}`, { token }));
+      const branchId = `openapi-${Date.now()}`;
+      assertDocumented('POST /branches', await call('POST', '/branches', { token, body: { branchId, name: 'Documented' } }));
+      assertDocumented('POST /branches', await call('POST', '/branches', { token, body: { branchId, name: 'Documented' } }));
+      assertDocumented('POST /branches', await call('POST', '/branches', { token, body: { branchId } }));
+      assertDocumented('GET /branches', await call('GET', '/branches?limit=1', { token }));
+      assertDocumented('GET /branches', await call('GET', '/branches', { token: manager.accessToken }));
+      assertDocumented('GET /branches/{branchId}', await call('GET', `/branches/${branchId}`, { token }));
+      assertDocumented('GET /branches/{branchId}', await call('GET', '/branches/2', { token: manager.accessToken }));
+      assertDocumented('GET /branches/{branchId}', await call('GET', '/branches/no-such-branch', { token }));
+    });
+
     it('has checked a call to every route of the table', () => {
       assert.deepEqual(Object.keys(ROUTE_POLICY).filter((route) => !checked.has(route)), []);
     });

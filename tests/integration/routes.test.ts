@@ -61,6 +61,27 @@ const CASES: Case[] = [
     expect: { anonymous: 401, customer: 403, manager: 403, admin: 404 },
   },
   {
+    route: 'POST /users',
+    method: 'POST',
+    path: '/users',
+    body: { email: 'nobody@example.com', roles: ['root'] },
+    expect: { anonymous: 401, customer: 403, manager: 403, admin: 400 },
+  },
+  { route: 'GET /users/{username}', method: 'GET', path: '/users/nobody@example.com', expect: { anonymous: 401, customer: 403, manager: 403, admin: 404 } },
+  {
+    route: 'PUT /users/{username}/branches',
+    method: 'PUT',
+    path: '/users/nobody@example.com/branches',
+    body: { branches: [] },
+    expect: { anonymous: 401, customer: 403, manager: 403, admin: 404 },
+  },
+  { route: 'DELETE /users/{username}', method: 'DELETE', path: '/users/nobody@example.com', expect: { anonymous: 401, customer: 403, manager: 403, admin: 404 } },
+  // Branches (branches.test.ts has the rest): an existing id, so only the admin's 409 reaches the table.
+  { route: 'POST /branches', method: 'POST', path: '/branches', body: { branchId: '1', name: 'Again' }, expect: { anonymous: 401, customer: 403, manager: 403, admin: 409 } },
+  { route: 'GET /branches', method: 'GET', path: '/branches', expect: { anonymous: 401, customer: 403, manager: 200, admin: 200 } },
+  { route: 'GET /branches/{branchId}', method: 'GET', path: '/branches/1', expect: { anonymous: 401, customer: 403, manager: 200, admin: 200 } },
+  { route: 'GET /branches/{branchId}', method: 'GET', path: '/branches/2', expect: { anonymous: 401, customer: 403, manager: 403, admin: 200 } },
+  {
     route: 'GET /branches/{branchId}/products',
     method: 'GET',
     path: '/branches/1/products',

@@ -173,7 +173,11 @@ describe('role change through the gateway, with a login racing it', () => {
         racingTrigger = new Promise((resolve) => setTimeout(resolve, 50)).then(() => trigger.preTokenGeneration(stale));
       },
     };
-    const service = createUsersService({ identity: identity as IdentityProvider, accessStore: store }, logger);
+    const unused = () => Promise.reject(new Error('not used by a role change'));
+    const service = createUsersService(
+      { identity: identity as IdentityProvider, admin: { createUser: unused, deleteUser: unused, listUsersInRole: unused }, branches: { getBranches: unused }, accessStore: store },
+      logger,
+    );
     const before = Math.floor(Date.now() / 1000);
     const answer = await service(
       {

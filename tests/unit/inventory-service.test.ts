@@ -58,10 +58,14 @@ const fakeInventory = (initial: StockLevel[] = []) => {
   return { store, calls, writes };
 };
 
+/** The branch routes are tested over HTTP (tests/integration/branches.test.ts): unused here. */
+const unused = () => Promise.reject(new Error('the branch routes are not used by these tests'));
+const NO_BRANCH_ROUTES = { getBranch: unused, getBranches: unused, listBranches: unused, createBranch: unused };
+
 const setup = (initial: StockLevel[] = []) => {
   const inventory = fakeInventory(initial);
   const { logger } = recordingLogger('inventory');
-  const handler = createInventoryService({ inventory: inventory.store }, logger);
+  const handler = createInventoryService({ inventory: inventory.store, branches: NO_BRANCH_ROUTES }, logger);
   const setStock = (caller: RoleContext | undefined, branchId: string, productId: string, body: unknown) =>
     handler(
       httpEvent(PUT, {
@@ -194,6 +198,7 @@ describe('inventory service', () => {
       const { logger } = recordingLogger();
       const handler = createInventoryService(
         {
+          branches: NO_BRANCH_ROUTES,
           inventory: {
             ...store,
             setStock: async () => {

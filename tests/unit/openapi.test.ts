@@ -123,7 +123,7 @@ describe('the OpenAPI document', () => {
     const names = (routeKey: string, where: string) =>
       (operationOf(routeKey).parameters ?? []).filter((p: { in: string }) => p.in === where).map((p: { name: string }) => p.name);
     assert.deepEqual(names('POST /branches/{branchId}/products/{productId}/adjustments', 'path'), ['branchId', 'productId']);
-    assert.deepEqual(names('GET /users', 'query'), ['limit', 'nextToken']);
+    assert.deepEqual(names('GET /users', 'query'), ['limit', 'nextToken', 'role', 'branch']);
     for (const routeKey of Object.keys(ROUTE_POLICY)) {
       const inPath = [...routeKey.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
       assert.deepEqual(names(routeKey, 'path'), inPath, routeKey);

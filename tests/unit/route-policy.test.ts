@@ -58,15 +58,15 @@ describe('route policy table', () => {
     assert.deepEqual(byScope, {
       'profile:read': ['GET /users/me'],
       'catalog:write': ['POST /products'],
-      'inventory:read': ['GET /branches/{branchId}/products'],
+      'inventory:read': ['GET /branches', 'GET /branches/{branchId}', 'GET /branches/{branchId}/products'],
       'inventory:write': ['POST /branches/{branchId}/products/{productId}/adjustments', 'PUT /branches/{branchId}/products/{productId}'],
-      'users:read': ['GET /users'],
+      'users:read': ['GET /users', 'GET /users/{username}'],
     });
     for (const [routeKey, rule] of entries) if (rule.access.kind === 'public') assert.equal(rule.scope, undefined, routeKey);
   });
 
   it('leaves key management, logout and user changes without a scope (users only)', () => {
-    for (const routeKey of ['POST /api-keys', 'GET /api-keys', 'DELETE /api-keys/{keyId}', 'POST /auth/logout', 'POST /users/{username}/disable', 'POST /users/{username}/enable', 'PUT /users/{username}/roles']) {
+    for (const routeKey of ['POST /api-keys', 'GET /api-keys', 'DELETE /api-keys/{keyId}', 'POST /auth/logout', 'POST /users/{username}/disable', 'POST /users/{username}/enable', 'PUT /users/{username}/roles', 'POST /users', 'PUT /users/{username}/branches', 'DELETE /users/{username}', 'POST /branches']) {
       assert.equal(ruleFor(routeKey)?.scope, undefined, routeKey);
     }
   });

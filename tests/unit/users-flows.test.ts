@@ -14,6 +14,7 @@ import { GatewayError } from '../../lib/errors';
 import type { RoleContext } from '../../lib/policy/role-context';
 import { startAccessTable, type LocalAccessTable } from '../support/access-table';
 import { FakeIdentity, movableClock, type FakeAccount } from '../support/fake-identity';
+import { fakeBranches, fakeUserAdministration } from '../support/fake-user-admin';
 import { recordingLogger, roleContext } from './fixtures';
 
 let table: LocalAccessTable;
@@ -26,9 +27,10 @@ const setup = () => {
   const clock = movableClock();
   const directory = new FakeIdentity({ clock });
   const { logger, lines } = recordingLogger('users');
-  const flows = createUsersFlows({ identity: directory, accessStore: table.store, logger, clock });
+  const admin_ = fakeUserAdministration(directory);
+  const flows = createUsersFlows({ identity: directory, admin: admin_, branches: fakeBranches(['1', '2']), accessStore: table.store, logger, clock });
   const admin = directory.add(['admin']);
-  return { clock, directory, flows, lines, admin, caller: callerFor(admin) };
+  return { clock, directory, flows, lines, admin, adminApi: admin_, caller: callerFor(admin) };
 };
 
 /** The role context of a user's own token. */
