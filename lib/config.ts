@@ -239,6 +239,21 @@ export const sessionConfig = (env: Env = process.env): SessionConfig => ({
   refreshTokenValidityDays: integer(env, 'REFRESH_TOKEN_VALIDITY_DAYS', 30, 1, 3650),
 });
 
+export interface SignUpConfig {
+  /**
+   * `SIGNUP_ENABLED` ("true" or "false", default false): customers may sign themselves up
+   * (`POST /auth/signup`, `/auth/signup/confirm`). serverless.yml sets it from the `signupEnabled`
+   * param, which also turns the user pool's self-service sign-up on (`AllowAdminCreateUserOnly`).
+   */
+  enabled: boolean;
+}
+
+export const signUpConfig = (env: Env = process.env): SignUpConfig => {
+  const raw = value(env, 'SIGNUP_ENABLED') ?? 'false';
+  if (raw !== 'true' && raw !== 'false') throw new ConfigurationError(`SIGNUP_ENABLED must be "true" or "false", got "${raw}"`);
+  return { enabled: raw === 'true' };
+};
+
 export interface ApiKeyConfig {
   /**
    * The MAC key ring of personal API keys (`lib/access/api-keys.ts`), in order: the first mints new

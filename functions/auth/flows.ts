@@ -9,12 +9,21 @@
  */
 import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { BadRequestError } from '../../lib/errors';
+import { BadRequestError, NotFoundError } from '../../lib/errors';
 import { epochSeconds, systemClock, type Clock } from '../../lib/clock';
-import { loginCutOff, revocationReason, SessionRevokedError, type SessionRecords, type UserRecords } from '../../lib/access/store';
-import { invalidCredentials, invalidRefreshToken, type IdentityProvider, type IssuedTokens } from '../../lib/identity/cognito';
+import { loginCutOff, revocationReason, SessionRevokedError, type ChallengeRecords, type SessionRecords, type UserRecords } from '../../lib/access/store';
+import { CHALLENGE_TTL_SECONDS } from '../../lib/access/store/challenges';
+import {
+  invalidChallengeSession,
+  invalidCredentials,
+  invalidRefreshToken,
+  isChallenge,
+  type IdentityProvider,
+  type IssuedTokens,
+  type NewPasswordChallenge,
+} from '../../lib/identity/cognito';
 import { signOutEverywhereInCognito } from '../../lib/identity/global-sign-out';
-import type { SessionConfig } from '../../lib/config';
+import type { SessionConfig, SignUpConfig } from '../../lib/config';
 import type { UserRoleContext } from '../../lib/policy/role-context';
 import { isRole, type Role } from '../../lib/policy/route-policy';
 
@@ -54,8 +63,9 @@ const tokenAnswer = (tokens: IssuedTokens, exp: number, now: number): TokenAnswe
 
 export interface AuthDeps {
   identity: IdentityProvider;
-  accessStore: Pick<UserRecords, 'getUser' | 'raiseCutOff'> & SessionRecords;
-  config: SessionConfig;
+  accessStore: Pick<UserRecords, 'getUser' | 'raiseCutOff'> & SessionRecords & ChallengeRecords;
+  /** Sign-up is off unless `signUp.enabled`. */
+  config: SessionConfig & { signUp?: SignUpConfig };
   logger: Logger;
   clock?: Clock;
 }
@@ -72,9 +82,20 @@ export const createAuthFlows = (deps: AuthDeps) => {
    */
   const waitPast = (cutOff: number) => sleep(Math.min(2000, Math.max(0, (cutOff + 1) * 1000 - clock() + 5)));
 
-  /** Username and password for tokens, through Cognito (and its trigger), recorded as a session. */
-  const login = async (input: { username: string; password: string }): Promise<TokenAnswer> => {
-    let tokens = await deps.identity.passwordLogin(input.username, input.password);
+  /** Tokens, or a new-password challenge (a challenge never is answered with more than `signIn` gives). */
+  const signIn = async (username: string, password: string): Promise<IssuedTokens> => {
+    const result = await deps.identity.passwordLogin(username, password);
+    if (isChallenge(result)) throw invalidCredentials();
+    return result;
+  };
+
+  /**
+   * Tokens Cognito just issued become a session of the gateway, as at every login: refused for a
+   * deleted or disabled user, issued again (with `again`) when a cut-off in this very second
+   * would refuse them, and recorded so that logout and every revocation rule reach them.
+   */
+  const startSession = async (issued: IssuedTokens, again: () => Promise<IssuedTokens>): Promise<TokenAnswer> => {
+    let tokens = issued;
     let token = describe(tokens.accessToken);
     const user = await deps.accessStore.getUser(token.sub);
     // A deleted or disabled account gets the same answer as a wrong password (the trigger
@@ -84,7 +105,7 @@ export const createAuthFlows = (deps: AuthDeps) => {
       // A cut-off in this very second (they refuse up to and including their second): sign
       // in again once that second is over, so the new session is not born revoked.
       await waitPast(Math.max(user?.signedOutAt ?? 0, user?.disabledAt ?? 0, user?.rolesChangedAt ?? 0));
-      tokens = await deps.identity.passwordLogin(input.username, input.password);
+      tokens = await again();
       token = describe(tokens.accessToken);
     }
     await deps.accessStore.recordLogin({
@@ -96,6 +117,77 @@ export const createAuthFlows = (deps: AuthDeps) => {
     });
     logger.info('login', { sub: token.sub, sessionId: token.sessionId });
     return tokenAnswer(tokens, token.exp, epochSeconds(clock()));
+  };
+
+  /** Username and password for tokens, through Cognito (and its trigger), recorded as a session. */
+  const login = async (input: { username: string; password: string }): Promise<TokenAnswer | NewPasswordChallenge> => {
+    const result = await deps.identity.passwordLogin(input.username, input.password);
+    if (isChallenge(result)) {
+      // A temporary password: no tokens until the user picks their own. The gateway remembers
+      // the challenge it handed out, so that only it, once, for this user, can be answered.
+      await deps.accessStore.recordChallenge({
+        session: result.session,
+        username: result.username,
+        expiresAt: epochSeconds(clock()) + CHALLENGE_TTL_SECONDS,
+      });
+      logger.info('login challenge', { challenge: result.challenge });
+      return result;
+    }
+    return startSession(result, () => signIn(input.username, input.password));
+  };
+
+  /** The new-password challenge of a login answered: the password is set, and a session starts as at login. */
+  const newPassword = async (input: { username: string; session: string; newPassword: string }): Promise<TokenAnswer> => {
+    const taken = await deps.accessStore.takeChallenge({ session: input.session, username: input.username, now: epochSeconds(clock()) });
+    if (!taken) throw invalidChallengeSession();
+    const tokens = await deps.identity.respondToNewPassword(input.username, input.session, input.newPassword);
+    return startSession(tokens, () => signIn(input.username, input.newPassword));
+  };
+
+  /**
+   * The caller's own password, changed at Cognito with the access token they called with (the
+   * authorizer verified it; the route checks it is the caller's, flows get it from there).
+   */
+  const changePassword = async (caller: UserRoleContext, accessToken: string, input: { currentPassword: string; newPassword: string }) => {
+    await deps.identity.changePassword(accessToken, input.currentPassword, input.newPassword);
+    logger.info('password changed', { sub: caller.sub });
+  };
+
+  /** A reset code to the user's email. Silent for unknown users: the same answer either way. */
+  const forgotPassword = async (input: { username: string }) => {
+    await deps.identity.forgotPassword(input.username);
+  };
+
+  /**
+   * A new password with the emailed code. Every earlier login of the user ends, as with sign-out
+   * everywhere: the gateway's cut-off first (the change log carries it within the revocation
+   * bound), then Cognito's own refresh tokens where it can.
+   */
+  const resetPassword = async (input: { username: string; code: string; newPassword: string }) => {
+    await deps.identity.confirmForgotPassword(input.username, input.code, input.newPassword);
+    const user = await deps.identity.getUser(input.username);
+    if (!user) return;
+    await deps.accessStore.raiseCutOff({ sub: user.sub, username: user.username, kind: 'signedOutAt', at: epochSeconds(clock()) });
+    await signOutEverywhereInCognito(deps.identity, logger, { sub: user.sub, username: user.username });
+    logger.info('password reset', { sub: user.sub });
+  };
+
+  const requireSignUp = () => {
+    if (deps.config.signUp?.enabled !== true) throw new NotFoundError('signup_disabled', 'Self-service sign-up is turned off on this gateway');
+  };
+
+  /** A customer account for an email: a confirmation code goes there. An existing email answers the same. */
+  const signUp = async (input: { email: string; password: string }) => {
+    requireSignUp();
+    await deps.identity.signUp(input.email, input.password);
+  };
+
+  /** The emailed code confirms the account, which becomes a customer. */
+  const confirmSignUp = async (input: { email: string; code: string }) => {
+    requireSignUp();
+    await deps.identity.confirmSignUp(input.email, input.code);
+    await deps.identity.addRole(input.email, 'customer');
+    logger.info('sign-up confirmed');
   };
 
   /**
@@ -177,5 +269,5 @@ export const createAuthFlows = (deps: AuthDeps) => {
     logger.info('logout', { sub: caller.sub, sessionId: caller.sessionId, everywhere: input.everywhere === true });
   };
 
-  return { login, refresh, logout };
+  return { login, newPassword, changePassword, forgotPassword, resetPassword, signUp, confirmSignUp, refresh, logout };
 };

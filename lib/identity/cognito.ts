@@ -11,6 +11,13 @@ import {
   AdminGetUserCommand,
   AdminRemoveUserFromGroupCommand,
   AdminUserGlobalSignOutCommand,
+  ChangePasswordCommand,
+  ConfirmForgotPasswordCommand,
+  ConfirmSignUpCommand,
+  ForgotPasswordCommand,
+  ResendConfirmationCodeCommand,
+  RespondToAuthChallengeCommand,
+  SignUpCommand,
   AdminListGroupsForUserCommand,
   InitiateAuthCommand,
   ListUsersCommand,
@@ -19,7 +26,7 @@ import {
   type AuthenticationResultType,
   type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { awsErrorName, ServiceUnavailableError, TooManyRequestsError, UnauthorizedError } from '../errors';
+import { awsErrorName, isTransientError, BadRequestError, ServiceUnavailableError, TooManyRequestsError, UnauthorizedError } from '../errors';
 import { isRole, type Role } from '../policy/route-policy';
 
 export interface IssuedTokens {
@@ -40,8 +47,19 @@ export interface DirectoryUser {
   createdAt?: string;
 }
 
+/** Cognito wants a new password before it issues tokens: a user created with a temporary one. */
+export interface NewPasswordChallenge {
+  challenge: 'NEW_PASSWORD_REQUIRED';
+  /** Cognito's challenge session, answered with `respondToNewPassword`. */
+  session: string;
+  username: string;
+}
+
+export const isChallenge = (result: IssuedTokens | NewPasswordChallenge): result is NewPasswordChallenge => 'challenge' in result;
+
 export interface IdentityProvider {
-  passwordLogin(username: string, password: string): Promise<IssuedTokens>;
+  /** Tokens, or the new-password challenge of a user whose password is temporary. */
+  passwordLogin(username: string, password: string): Promise<IssuedTokens | NewPasswordChallenge>;
   refresh(refreshToken: string): Promise<IssuedTokens>;
   /** Revoke a refresh token (and, on AWS, the access tokens issued from it). */
   revokeRefreshToken(refreshToken: string): Promise<void>;
@@ -54,6 +72,19 @@ export interface IdentityProvider {
   enableUser(username: string): Promise<void>;
   /** Invalidate every refresh token of the user (AWS; cognito-local answers "Unsupported"). */
   globalSignOut(username: string): Promise<void>;
+  // ---- first login, passwords, sign-up (the auth service)
+  /** Answer the new-password challenge: tokens, with the new password set. */
+  respondToNewPassword(username: string, session: string, newPassword: string): Promise<IssuedTokens>;
+  /** Change the password of the user whose access token this is (Cognito checks the token). */
+  changePassword(accessToken: string, currentPassword: string, newPassword: string): Promise<void>;
+  /** Send a reset code. Resolves for unknown users too: it never tells whether the user exists. */
+  forgotPassword(username: string): Promise<void>;
+  confirmForgotPassword(username: string, code: string, newPassword: string): Promise<void>;
+  /** Self-service sign-up with the email as username. An existing email resolves too (its code is sent again). */
+  signUp(email: string, password: string): Promise<void>;
+  confirmSignUp(email: string, code: string): Promise<void>;
+  /** Add the user to a role's group (other groups are left alone). */
+  addRole(username: string, role: Role): Promise<void>;
 }
 
 /** Every way Cognito refuses a username/password pair, on AWS and in the emulator. */
@@ -66,6 +97,7 @@ const CREDENTIAL_FAILURES = new Set([
   'InvalidParameterException',
 ]);
 const RATE_LIMITED = new Set(['TooManyRequestsException', 'LimitExceededException', 'TooManyFailedAttemptsException']);
+const isTransientName = (name: string) => isTransientError(name);
 
 /**
  * What the gateway's pre-token-generation trigger throws to refuse tokens to a user who is cut
@@ -85,6 +117,49 @@ export const invalidCredentials = (cause?: unknown) =>
 
 export const invalidRefreshToken = (cause?: unknown) =>
   new UnauthorizedError('invalid_refresh_token', 'The refresh token is invalid, expired or revoked', { cause });
+
+/** The password does not meet the user pool's policy (Cognito's own words in `details`). */
+export const weakPassword = (cause?: unknown) =>
+  new BadRequestError('weak_password', "The new password does not meet the password policy", cause instanceof Error && cause.message ? [cause.message] : [], { cause });
+
+export const invalidCode = (cause?: unknown) => new BadRequestError('invalid_code', 'The code is wrong, or was not sent to this user', [], { cause });
+
+export const expiredCode = (cause?: unknown) => new BadRequestError('expired_code', 'The code has expired: ask for a new one', [], { cause });
+
+export const tooManyAttempts = (cause?: unknown) => new TooManyRequestsError('too_many_attempts', 'Too many attempts, try again later', { cause });
+
+export const invalidChallengeSession = (cause?: unknown) =>
+  new UnauthorizedError('invalid_session', 'The sign-in session is invalid, used or expired: log in again', { cause });
+
+export const invalidCurrentPassword = (cause?: unknown) =>
+  new BadRequestError('invalid_current_password', 'The current password is wrong', [], { cause });
+
+/**
+ * Cognito's answers to the code and password flows (reset, sign-up confirmation, new password),
+ * as stable errors; `refused` is what a wrong code or an unknown user becomes (the same answer,
+ * so nobody can probe for accounts). Anything else is rethrown: transient failures become 503.
+ */
+const codeFlowError = (error: unknown, refused: (cause: unknown) => Error): Error => {
+  const name = awsErrorName(error);
+  switch (name) {
+    case 'CodeMismatchException':
+    case 'UserNotFoundException':
+    case 'NotAuthorizedException':
+      return refused(error);
+    case 'ExpiredCodeException':
+      return expiredCode(error);
+    case 'InvalidPasswordException':
+      return weakPassword(error);
+    case 'InvalidParameterException':
+      return new BadRequestError('invalid_request', 'Cognito refused the request as malformed', [], { cause: error });
+    case 'UserLambdaValidationException':
+      return (error as Error).message.includes(TRIGGER_REFUSAL) ? refused(error) : triggerUnavailable(error);
+    default:
+      if (name && RATE_LIMITED.has(name)) return tooManyAttempts(error);
+      if (name && TRIGGER_UNAVAILABLE.has(name)) return triggerUnavailable(error);
+      return error as Error;
+  }
+};
 
 const toTokens = (result: AuthenticationResultType | undefined, requireRefresh: boolean): IssuedTokens | undefined => {
   if (!result?.AccessToken || !result.IdToken || (requireRefresh && !result.RefreshToken)) return undefined;
@@ -170,8 +245,12 @@ export const createCognitoIdentityProvider = (
         invalidCredentials,
         (cause) => new TooManyRequestsError('too_many_attempts', 'Too many sign-in attempts, try again later', { cause }),
       );
+      if (result.ChallengeName === 'NEW_PASSWORD_REQUIRED' && result.Session) {
+        // A temporary password: the user picks their own before any token (POST /auth/new-password).
+        return { challenge: 'NEW_PASSWORD_REQUIRED', session: result.Session, username: result.ChallengeParameters?.USER_ID_FOR_SRP ?? username };
+      }
       if (result.ChallengeName) {
-        // The password was right, but Cognito wants more (new password, MFA) than this API offers.
+        // The password was right, but Cognito wants more (MFA) than this API offers.
         throw new UnauthorizedError('challenge_required', `Sign-in needs a step this API does not support (${result.ChallengeName})`);
       }
       const tokens = toTokens(result.AuthenticationResult, true);
@@ -242,6 +321,86 @@ export const createCognitoIdentityProvider = (
 
     async globalSignOut(username) {
       await client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: config.userPoolId, Username: username }));
+    },
+
+    async respondToNewPassword(username, session, newPassword) {
+      try {
+        const result = await client.send(
+          new RespondToAuthChallengeCommand({
+            ClientId: config.clientId,
+            ChallengeName: 'NEW_PASSWORD_REQUIRED',
+            Session: session,
+            ChallengeResponses: { USERNAME: username, NEW_PASSWORD: newPassword },
+          }),
+        );
+        const tokens = toTokens(result.AuthenticationResult, true);
+        if (!tokens) throw new UnauthorizedError('challenge_required', `Sign-in needs a step this API does not support (${result.ChallengeName ?? 'none'})`);
+        return tokens;
+      } catch (error) {
+        throw codeFlowError(error, invalidChallengeSession);
+      }
+    },
+
+    async changePassword(accessToken, currentPassword, newPassword) {
+      try {
+        await client.send(new ChangePasswordCommand({ AccessToken: accessToken, PreviousPassword: currentPassword, ProposedPassword: newPassword }));
+      } catch (error) {
+        const name = awsErrorName(error);
+        // AWS: a wrong current password is NotAuthorizedException and a weak new one
+        // InvalidPasswordException ("does not conform to policy"); cognito-local answers a wrong
+        // current password with InvalidPasswordException.
+        if (name === 'NotAuthorizedException') throw invalidCurrentPassword(error);
+        if (name === 'InvalidPasswordException' && !/conform|policy/i.test((error as Error).message ?? '')) throw invalidCurrentPassword(error);
+        throw codeFlowError(error, invalidCurrentPassword);
+      }
+    },
+
+    async forgotPassword(username) {
+      try {
+        await client.send(new ForgotPasswordCommand({ ClientId: config.clientId, Username: username }));
+      } catch (error) {
+        const name = awsErrorName(error);
+        // Unknown, unconfirmed or without a verified email: the same silence as a code sent.
+        if (name && !isTransientName(name)) return;
+        throw error;
+      }
+    },
+
+    async confirmForgotPassword(username, code, newPassword) {
+      try {
+        await client.send(new ConfirmForgotPasswordCommand({ ClientId: config.clientId, Username: username, ConfirmationCode: code, Password: newPassword }));
+      } catch (error) {
+        throw codeFlowError(error, invalidCode);
+      }
+    },
+
+    async signUp(email, password) {
+      try {
+        await client.send(
+          new SignUpCommand({ ClientId: config.clientId, Username: email, Password: password, UserAttributes: [{ Name: 'email', Value: email }] }),
+        );
+      } catch (error) {
+        if (awsErrorName(error) !== 'UsernameExistsException') throw codeFlowError(error, invalidCode);
+        // The same answer as for a new email. An unconfirmed one gets its code again; a
+        // confirmed one nothing (Cognito refuses to resend), both silently.
+        try {
+          await client.send(new ResendConfirmationCodeCommand({ ClientId: config.clientId, Username: email }));
+        } catch {
+          /* no enumeration: the caller learns nothing either way */
+        }
+      }
+    },
+
+    async confirmSignUp(email, code) {
+      try {
+        await client.send(new ConfirmSignUpCommand({ ClientId: config.clientId, Username: email, ConfirmationCode: code }));
+      } catch (error) {
+        throw codeFlowError(error, invalidCode);
+      }
+    },
+
+    async addRole(username, role) {
+      await client.send(new AdminAddUserToGroupCommand({ UserPoolId: config.userPoolId, Username: username, GroupName: role }));
     },
   };
 };

@@ -70,6 +70,13 @@ export const ROUTE_POLICY = {
   'POST /auth/login': { service: 'auth', access: PUBLIC },
   'POST /auth/refresh': { service: 'auth', access: PUBLIC },
   'POST /auth/logout': { service: 'auth', access: SIGNED_IN },
+  'POST /auth/new-password': { service: 'auth', access: PUBLIC },
+  // The caller's own password: a user's own token only (no scope: no API key, no machine client).
+  'POST /auth/password': { service: 'auth', access: SIGNED_IN },
+  'POST /auth/password/forgot': { service: 'auth', access: PUBLIC },
+  'POST /auth/password/reset': { service: 'auth', access: PUBLIC },
+  'POST /auth/signup': { service: 'auth', access: PUBLIC },
+  'POST /auth/signup/confirm': { service: 'auth', access: PUBLIC },
   'GET /products': { service: 'catalog', access: PUBLIC },
   'GET /products/{productId}': { service: 'catalog', access: PUBLIC },
   'POST /products': { service: 'catalog', access: ADMIN, scope: 'catalog:write' },

@@ -149,6 +149,33 @@ const uniqueItems = (what: string) => z.refine<unknown[]>((items) => new Set(ite
 const refreshToken = z.string().check(z.minLength(1), z.maxLength(8192));
 
 /**
+ * A new password, checked against the user pool's policy (serverless.yml `PasswordPolicy`, the
+ * local pool the same) before Cognito sees it: every rule it breaks is listed in the 400, on AWS
+ * and locally alike (cognito-local does not enforce the policy).
+ */
+export const PASSWORD_POLICY = { minLength: 12 } as const;
+const newPassword = z.string().check(
+  z.minLength(PASSWORD_POLICY.minLength, `must be at least ${PASSWORD_POLICY.minLength} characters`),
+  z.maxLength(256),
+  z.regex(/[a-z]/, 'must contain a lower-case letter'),
+  z.regex(/[A-Z]/, 'must contain an upper-case letter'),
+  z.regex(/[0-9]/, 'must contain a digit'),
+  z.regex(/[^A-Za-z0-9\s]/, 'must contain a symbol'),
+);
+const loginUsername = z.string().check(z.trim(), z.minLength(1), z.maxLength(128));
+const currentPassword = z.string().check(z.minLength(1), z.maxLength(256));
+/** Codes Cognito emails: digits (6 by default). */
+const emailedCode = z.string().check(z.trim(), z.regex(/^\d{4,10}$/, 'must be the code from the email'));
+/** Sign-up's username: the email, trimmed and lower-cased (log in with it so). */
+const signUpEmail = z.string().check(z.trim(), z.toLowerCase(), z.maxLength(128), z.email('must be an email address'));
+
+const challengeAnswer = z.object({
+  challenge: z.literal('NEW_PASSWORD_REQUIRED'),
+  session: z.string(),
+  username: z.string(),
+});
+
+/**
  * The user pool's password policy (serverless.yml `UserPool.Policies.PasswordPolicy`), checked
  * before Cognito sees the password, so the emulator and AWS refuse the same passwords with the
  * same details. Cognito's own refusal maps to the same 400 (`weak_password`).
@@ -200,6 +227,9 @@ const BAD_REQUEST = error('Malformed input; `details` lists the reasons');
 const UNAVAILABLE = error('A dependency (Cognito, DynamoDB) is down; retry after `retry-after` seconds');
 const NOT_FOUND = (what: string) => error(`No such ${what}`);
 const NO_CONTENT: ResponseSpec = { description: 'Done; no body' };
+const ACCEPTED: ResponseSpec = { description: 'Accepted; no body' };
+const TOO_MANY = error('Too many attempts for this user; try again later');
+const SIGNUP_DISABLED = error('Self-service sign-up is turned off on this deployment (`signup_disabled`)');
 
 const ID = idSchema;
 const USERNAME = z.string().check(z.regex(USERNAME_PATTERN, 'must be 1-128 characters without spaces'));
@@ -218,9 +248,60 @@ export const ROUTE_TABLE = {
       password: z.string().check(z.minLength(1), z.maxLength(256)),
     }),
     responses: {
-      200: { description: 'Tokens for the user', schema: tokenAnswer },
+      200: { description: 'Tokens for the user; or, for a temporary password, the new-password challenge (no tokens)', schema: z.union([tokenAnswer, challengeAnswer]) },
       400: BAD_REQUEST,
       401: error('Wrong username or password, or the user is disabled'),
+      503: UNAVAILABLE,
+    },
+  },
+  'POST /auth/new-password': {
+    summary: "Answer login's NEW_PASSWORD_REQUIRED challenge: the new password, then tokens as at login",
+    description: 'The `session` of the challenge works once, for its username, for 3 minutes.',
+    body: z.strictObject({ username: loginUsername, session: z.string().check(z.minLength(1), z.maxLength(4096)), newPassword }),
+    responses: {
+      200: { description: 'Tokens for the user', schema: tokenAnswer },
+      400: BAD_REQUEST,
+      401: error('The session is invalid, used or expired (`invalid_session`), or the user is cut off'),
+      429: TOO_MANY,
+      503: UNAVAILABLE,
+    },
+  },
+  'POST /auth/password': {
+    summary: "Change the caller's own password",
+    description: "A user's own access token only. Other sessions keep working; `POST /auth/logout` with `everywhere` ends them.",
+    body: z.strictObject({ currentPassword, newPassword }),
+    responses: { 204: NO_CONTENT, 400: error('Malformed input, a weak new password (`weak_password`) or a wrong current one (`invalid_current_password`)'), 429: TOO_MANY, 503: UNAVAILABLE },
+  },
+  'POST /auth/password/forgot': {
+    summary: 'Email a password reset code',
+    description: 'Answers 202 whether or not the user exists.',
+    body: z.strictObject({ username: loginUsername }),
+    responses: { 202: ACCEPTED, 400: BAD_REQUEST, 503: UNAVAILABLE },
+  },
+  'POST /auth/password/reset': {
+    summary: 'Set a new password with the emailed code; every earlier session of the user ends',
+    body: z.strictObject({ username: loginUsername, code: emailedCode, newPassword }),
+    responses: {
+      204: NO_CONTENT,
+      400: error('Malformed input, a wrong code or unknown user (`invalid_code`), an expired code (`expired_code`), a weak password (`weak_password`)'),
+      429: TOO_MANY,
+      503: UNAVAILABLE,
+    },
+  },
+  'POST /auth/signup': {
+    summary: 'Sign up as a customer: a confirmation code is emailed',
+    description: 'Answers 202 for an email that already has an account too. 404 `signup_disabled` where `SIGNUP_ENABLED` is off.',
+    body: z.strictObject({ email: signUpEmail, password: newPassword }),
+    responses: { 202: ACCEPTED, 400: BAD_REQUEST, 404: SIGNUP_DISABLED, 429: TOO_MANY, 503: UNAVAILABLE },
+  },
+  'POST /auth/signup/confirm': {
+    summary: 'Confirm a sign-up with the emailed code; the account becomes a customer',
+    body: z.strictObject({ email: signUpEmail, code: emailedCode }),
+    responses: {
+      204: NO_CONTENT,
+      400: error('Malformed input, a wrong code or unknown email (`invalid_code`), an expired code (`expired_code`)'),
+      404: SIGNUP_DISABLED,
+      429: TOO_MANY,
       503: UNAVAILABLE,
     },
   },

@@ -28,8 +28,16 @@
  *  4. Local programs only: it refuses to listen on anything but a loopback address, and refuses
  *     browser requests from other origins (scripts/local/local-only.ts). Upstream answers every
  *     origin (`cors({ origin: '*' })`), which lets any web page administer the pool.
+ *  5. The local mailbox: every message Cognito would send (invitations, sign-up and reset codes)
+ *     is printed as upstream prints it and also appended, one JSON line each, to
+ *     `COGNITO_MAILBOX_FILE`, by default `mailbox.jsonl` in the stack's state folder (the parent
+ *     of this process's folder, `.local/` for `npm start`). `npm run mailbox` shows it; the
+ *     integration tests read their codes from it. This is cognito-local's message delivery, the
+ *     place where Cognito on AWS sends its email (no trigger is involved on either side).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
 import { createPrivateKey, sign } from 'node:crypto';
 import type http from 'node:http';
 import https from 'node:https';
@@ -46,6 +54,7 @@ import { CryptoService } from 'cognito-local/lib/services/crypto';
 import { StormDBDataStoreFactory } from 'cognito-local/lib/services/dataStore/stormDb';
 import { ConsoleMessageSender } from 'cognito-local/lib/services/messageDelivery/consoleMessageSender';
 import { MessageDeliveryService } from 'cognito-local/lib/services/messageDelivery/messageDelivery';
+import type { MessageSender } from 'cognito-local/lib/services/messageDelivery/messageSender';
 import { otp } from 'cognito-local/lib/services/otp';
 import { JwtTokenGenerator, type TokenGenerator } from 'cognito-local/lib/services/tokenGenerator';
 import { UserPoolServiceFactoryImpl } from 'cognito-local/lib/services/userPoolService';
@@ -154,6 +163,47 @@ const withEnvironment = (config: Config, env: NodeJS.ProcessEnv): Config => {
 };
 
 // ---------------------------------------------------------------------------------------------
+// 5. The local mailbox
+// ---------------------------------------------------------------------------------------------
+
+/** One message as `npm run mailbox` and the tests read it (scripts/mailbox.ts). */
+export interface MailboxEntry {
+  at: string;
+  medium: 'EMAIL' | 'SMS';
+  username: string;
+  destination: string;
+  code?: string;
+  subject?: string;
+  message?: string;
+}
+
+/** Upstream's console sender, and a line in the mailbox file for each message. */
+const mailboxSender = (file: string, console: MessageSender): MessageSender => {
+  const write = (medium: MailboxEntry['medium'], username: string, destination: string, message: Parameters<MessageSender['sendEmail']>[3]) => {
+    const entry: MailboxEntry = {
+      at: new Date().toISOString(),
+      medium,
+      username,
+      destination,
+      ...(message.__code ? { code: message.__code } : {}),
+      ...(message.emailSubject ? { subject: message.emailSubject } : {}),
+      ...(message.emailMessage ?? message.smsMessage ? { message: message.emailMessage ?? message.smsMessage } : {}),
+    };
+    appendFileSync(file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+  };
+  return {
+    async sendEmail(ctx, user, destination, message) {
+      write('EMAIL', user.Username, destination, message);
+      await console.sendEmail(ctx, user, destination, message);
+    },
+    async sendSms(ctx, user, destination, message) {
+      write('SMS', user.Username, destination, message);
+      await console.sendSms(ctx, user, destination, message);
+    },
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
 // The server, as upstream's createDefaultServer builds it
 // ---------------------------------------------------------------------------------------------
 
@@ -195,7 +245,10 @@ const main = async () => {
     clock,
     cognito,
     config,
-    messages: new MessagesService(triggers, new MessageDeliveryService(new ConsoleMessageSender())),
+    messages: new MessagesService(
+      triggers,
+      new MessageDeliveryService(mailboxSender(process.env.COGNITO_MAILBOX_FILE || path.resolve('..', 'mailbox.jsonl'), new ConsoleMessageSender())),
+    ),
     otp,
     tokenGenerator: new AuthTimeKeepingTokenGenerator(clock, triggers, config.TokenConfig),
     triggers,

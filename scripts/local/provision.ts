@@ -65,6 +65,8 @@ export const provisionIdentity = async (
     const created = await cognito.send(
       new CreateUserPoolCommand({
         PoolName: poolName,
+        // As serverless.yml: sign-up codes go to the email (cognito-local sends none without it).
+        AutoVerifiedAttributes: ['email'],
         Policies: { PasswordPolicy: { MinimumLength: 12, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true } },
       }),
     );

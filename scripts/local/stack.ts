@@ -179,6 +179,9 @@ export const localApiKeyMacKeys = (stateDir: string): string => {
   return readFileSync(file, 'utf8').trim();
 };
 
+/** Where the local Cognito's messages go, one JSON line each: `mailbox.jsonl` in the state folder. */
+export const mailboxFile = (stateDir: string): string => path.join(stateDir, 'mailbox.jsonl');
+
 export const startLocalStack = async (settings: StackSettings, options: StartOptions): Promise<LocalStack> => {
   const log = options.log ?? (() => undefined);
   const { host } = settings;
@@ -220,6 +223,8 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
         HOST: host,
         COGNITO_LAMBDA_ENDPOINT: lambdaUrl,
         COGNITO_TRIGGER_FUNCTIONS: JSON.stringify(COGNITO_TRIGGER_FUNCTIONS),
+        // Every message Cognito would send (scripts/local/cognito.ts; `npm run mailbox`).
+        COGNITO_MAILBOX_FILE: mailboxFile(settings.stateDir),
       },
       output: options.output,
       logFile: logFile('cognito'),

@@ -237,3 +237,27 @@ export const refusedWithinBound = (
     if (seen !== status && seen !== (options.before ?? 200)) throw new Error(`${method} ${path} answered ${seen}, expected ${options.before ?? 200} until it answers ${status}`);
     return seen === status;
   }, `${method} ${path} answering ${status}`);
+
+/**
+ * The newest message the local Cognito sent to `destination` after `since` (epoch ms), from the
+ * stack's mailbox (`mailbox.jsonl` in its state folder, scripts/local/cognito.ts): what a person
+ * reads with `npm run mailbox`. Waits for it up to `timeoutMs`.
+ */
+export const mailFor = async (destination: string, since: number, timeoutMs = 5000): Promise<{ code?: string; username: string; subject?: string; message?: string }> => {
+  const { existsSync, readFileSync } = await import('node:fs');
+  const path = await import('node:path');
+  const dir = process.env.TEST_STATE_DIR;
+  if (!dir) throw new Error('TEST_STATE_DIR is not set: run the integration tests with `npm run test:integration`');
+  const file = path.join(dir, 'mailbox.jsonl');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = (existsSync(file) ? readFileSync(file, 'utf8').split('\n') : [])
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { at: string; destination: string; username: string; code?: string; subject?: string; message?: string })
+      .filter((entry) => entry.destination === destination && Date.parse(entry.at) >= since - 1000)
+      .at(-1);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no message to ${destination} in ${file}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};

@@ -14,7 +14,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { epochSeconds, systemClock, type Clock } from '../../lib/clock';
-import { invalidCredentials, invalidRefreshToken, type DirectoryUser, type IdentityProvider, type IssuedTokens } from '../../lib/identity/cognito';
+import {
+  invalidChallengeSession,
+  invalidCode,
+  invalidCredentials,
+  invalidCurrentPassword,
+  invalidRefreshToken,
+  type DirectoryUser,
+  type IdentityProvider,
+  type IssuedTokens,
+  type NewPasswordChallenge,
+} from '../../lib/identity/cognito';
 import type { Role } from '../../lib/policy/route-policy';
 
 export interface FakeAccount {
@@ -25,6 +35,11 @@ export interface FakeAccount {
   groups: Role[];
   /** Cognito's own enabled flag (the gateway's is on its `user#` record). */
   enabled: boolean;
+  /** A temporary password: login answers the new-password challenge. */
+  temporary?: boolean;
+  /** The code last sent (reset or sign-up confirmation), and whether the account is confirmed. */
+  code?: string;
+  unconfirmed?: boolean;
 }
 
 /** The claims of an access token the fake issued. */
@@ -107,10 +122,79 @@ export class FakeIdentity implements IdentityProvider {
     return this.calls.filter((call) => call.method === method).length;
   }
 
-  async passwordLogin(username: string, password: string): Promise<IssuedTokens> {
+  /** Challenge session → the username it was issued for (Cognito answers each once). */
+  private readonly challenges = new Map<string, string>();
+
+  async passwordLogin(username: string, password: string): Promise<IssuedTokens | NewPasswordChallenge> {
     await this.enter('passwordLogin', username);
     const account = this.accounts.get(username);
-    if (!account || account.password !== password || !account.enabled) throw invalidCredentials();
+    if (!account || account.password !== password || !account.enabled || account.unconfirmed) throw invalidCredentials();
+    if (account.temporary) {
+      const session = `challenge-${randomUUID()}`;
+      this.challenges.set(session, username);
+      return { challenge: 'NEW_PASSWORD_REQUIRED', session, username };
+    }
+    return this.issue(account);
+  }
+
+  async respondToNewPassword(username: string, session: string, newPassword: string): Promise<IssuedTokens> {
+    await this.enter('respondToNewPassword', username);
+    const account = this.accounts.get(username);
+    if (!account || this.challenges.get(session) !== username) throw invalidChallengeSession();
+    this.challenges.delete(session);
+    account.password = newPassword;
+    account.temporary = false;
+    return this.issue(account);
+  }
+
+  async changePassword(accessToken: string, currentPassword: string, newPassword: string): Promise<void> {
+    await this.enter('changePassword', undefined);
+    const account = [...this.accounts.values()].find((a) => accessToken.includes(a.sub));
+    if (!account || account.password !== currentPassword) throw invalidCurrentPassword();
+    account.password = newPassword;
+  }
+
+  async forgotPassword(username: string): Promise<void> {
+    await this.enter('forgotPassword', username);
+    const account = this.accounts.get(username);
+    if (account) account.code = String(100000 + Math.floor(Math.random() * 900000));
+  }
+
+  async confirmForgotPassword(username: string, code: string, newPassword: string): Promise<void> {
+    await this.enter('confirmForgotPassword', username);
+    const account = this.accounts.get(username);
+    if (!account?.code || account.code !== code) throw invalidCode();
+    account.code = undefined;
+    account.password = newPassword;
+  }
+
+  async signUp(email: string, password: string): Promise<void> {
+    await this.enter('signUp', email);
+    const code = String(100000 + Math.floor(Math.random() * 900000));
+    const existing = this.accounts.get(email);
+    if (existing) {
+      if (existing.unconfirmed) existing.code = code;
+      return;
+    }
+    this.add([], { username: email, email, password, unconfirmed: true, code });
+  }
+
+  async confirmSignUp(email: string, code: string): Promise<void> {
+    await this.enter('confirmSignUp', email);
+    const account = this.accounts.get(email);
+    if (!account?.unconfirmed || account.code !== code) throw invalidCode();
+    account.unconfirmed = false;
+    account.code = undefined;
+  }
+
+  async addRole(username: string, role: Role): Promise<void> {
+    await this.enter('addRole', username);
+    const account = this.account(username);
+    if (!account.groups.includes(role)) account.groups = [...account.groups, role];
+  }
+
+  private async issue(account: FakeAccount): Promise<IssuedTokens> {
+    const username = account.username;
     const authTime = epochSeconds(this.clock());
     const refreshToken = `rt-${randomUUID()}`;
     const originJti = randomUUID();

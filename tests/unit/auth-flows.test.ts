@@ -7,7 +7,7 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { createAuthFlows } from '../../functions/auth/flows';
+import { createAuthFlows, type TokenAnswer } from '../../functions/auth/flows';
 import { REFRESH, SessionRevokedError, hashRefreshToken, revocationReason, type CutOffKind } from '../../lib/access/store';
 import { epochSeconds } from '../../lib/clock';
 import { BadRequestError, GatewayError, UnauthorizedError } from '../../lib/errors';
@@ -28,13 +28,22 @@ const setup = (options: { originJti?: boolean; expiresIn?: number } = {}) => {
   const clock = movableClock();
   const cognito = new FakeIdentity({ clock, ...options });
   const { logger, lines } = recordingLogger('auth');
-  const flows = createAuthFlows({
+  const all = createAuthFlows({
     identity: cognito,
     accessStore: table.store,
-    config: { refreshTokenValidityDays: REFRESH_TOKEN_VALIDITY_DAYS },
+    config: { refreshTokenValidityDays: REFRESH_TOKEN_VALIDITY_DAYS, signUp: { enabled: true } },
     logger,
     clock,
   });
+  // A login with a permanent password: tokens (a challenge here is a failure of the test).
+  const flows = {
+    ...all,
+    login: async (input: { username: string; password: string }): Promise<TokenAnswer> => {
+      const answer = await all.login(input);
+      if ('challenge' in answer) throw new Error('unexpected challenge');
+      return answer;
+    },
+  };
   const account = cognito.add(['customer']);
   return { clock, cognito, flows, lines, account, credentials: { username: account.username, password: account.password } };
 };
@@ -213,7 +222,7 @@ describe('refresh', () => {
   it('refuses a refresh token from a login made at Cognito directly, by that login\'s auth_time, after a sign-out everywhere', async () => {
     // Prepare: a login the gateway never saw, then a sign-out everywhere through the gateway
     const { flows, credentials, cognito, lines } = setup({ originJti: true });
-    const direct = await cognito.passwordLogin(credentials.username, credentials.password);
+    const direct = (await cognito.passwordLogin(credentials.username, credentials.password)) as { refreshToken?: string };
     const gateway = await flows.login(credentials);
     await flows.logout(callerOf(gateway.accessToken), { everywhere: true });
     // Act

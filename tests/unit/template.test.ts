@@ -383,7 +383,7 @@ describe('generated CloudFormation template', () => {
       }
     }
     assert.deepEqual(owned, {
-      auth: ['refresh#', 'session#', 'user#'],
+      auth: ['challenge#', 'refresh#', 'session#', 'user#'],
       keys: ['apikey#', 'user#'],
       users: ['user#'],
       cognitoTrigger: ['user#', 'username#'],
@@ -417,7 +417,17 @@ describe('generated CloudFormation template', () => {
     assert.ok(typeof rate === 'number' && rate > 0 && typeof burst === 'number' && burst >= rate, `default limits ${rate}/${burst}`);
     const routes = Object.fromEntries(ofType('AWS::ApiGatewayV2::Route', prod.resources).map(([name, r]) => [r.Properties.RouteKey, name]));
     const settings = stage.Properties.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
-    assert.deepEqual(Object.keys(settings).sort(), ['POST /auth/login', 'POST /auth/logout', 'POST /auth/refresh']);
+    assert.deepEqual(Object.keys(settings).sort(), [
+      'POST /auth/login',
+      'POST /auth/logout',
+      'POST /auth/new-password',
+      'POST /auth/password',
+      'POST /auth/password/forgot',
+      'POST /auth/password/reset',
+      'POST /auth/refresh',
+      'POST /auth/signup',
+      'POST /auth/signup/confirm',
+    ]);
     for (const [routeKey, limits] of Object.entries(settings)) {
       assert.ok(limits.ThrottlingRateLimit > 0 && limits.ThrottlingRateLimit < rate, `${routeKey} rate`);
       assert.ok(limits.ThrottlingBurstLimit > 0 && limits.ThrottlingBurstLimit < burst, `${routeKey} burst`);
@@ -425,6 +435,15 @@ describe('generated CloudFormation template', () => {
       assert.ok(routes[routeKey] && [stage.DependsOn].flat().includes(routes[routeKey]), `the stage must wait for ${routeKey}`);
     }
     assert.equal(prod.resources.AuthorizerLambdaFunction!.Properties.ReservedConcurrentExecutions, undefined);
+  });
+
+  it('turns the user pool\'s self-service sign-up on only where SIGNUP_ENABLED is (off by default, on for the local stack)', () => {
+    const pool = (resources: typeof prod.resources) => ofType('AWS::Cognito::UserPool', resources)[0]![1];
+    const authEnv = (resources: typeof prod.resources) => resources.AuthLambdaFunction!.Properties.Environment.Variables.SIGNUP_ENABLED;
+    assert.equal(pool(prod.resources).Properties.AdminCreateUserConfig.AllowAdminCreateUserOnly, true);
+    assert.equal(authEnv(prod.resources), 'false');
+    assert.equal(pool(local.resources).Properties.AdminCreateUserConfig.AllowAdminCreateUserOnly, false);
+    assert.equal(authEnv(local.resources), 'true');
   });
 
   it("logs each request: request id, route, status, and the authorizer's and the integration's errors", () => {

@@ -13,6 +13,8 @@
  *                     access tokens of one login where the issuer gives each refreshed token a
  *                     new `jti` and no `origin_jti` (cognito-local).
  * - `refresh#<hash>`  SHA-256 of a refresh token issued at login → its session.
+ * - `challenge#<hash>` SHA-256 of a new-password challenge session handed out at login → its
+ *                     username; taken once (`challenges.ts`).
  * - `apikey#<id>`     a personal API key: owner, name, scopes, SHA-256 of the secret, expiry,
  *                     `revokedAt` once deleted. The owner's `user#` record lists the ids of
  *                     their live keys (`apiKeys`), which bounds how many they may hold.
@@ -35,6 +37,7 @@ import type { DataConfig } from '../../config';
 import { SESSION, USER, readApiKey, snapshotFromItems, type SnapshotReader } from '../records';
 import { createApiKeyRecords, type ApiKeyRecords } from './api-keys';
 import { createSessionRecords, type SessionRecords } from './sessions';
+import { createChallengeRecords, type ChallengeRecords } from './challenges';
 import { createChangeLogWriter } from './change-log';
 import { createAccessTable } from './table';
 import { createUserRecords, type UserRecords } from './users';
@@ -43,9 +46,10 @@ export * from '../records';
 export { TooManyApiKeysError, type ApiKeyRecords } from './api-keys';
 export { SessionRevokedError, hashRefreshToken, type SessionRecords } from './sessions';
 export type { UserRecords } from './users';
+export type { ChallengeRecords } from './challenges';
 
 /** Every record kind, and the authorizer's reads (which the services' tests use too). */
-export interface AccessStore extends SnapshotReader, UserRecords, SessionRecords, ApiKeyRecords {}
+export interface AccessStore extends SnapshotReader, UserRecords, SessionRecords, ApiKeyRecords, ChallengeRecords {}
 
 /** The access table (`tables.access`) and the change log every write to it is announced on. */
 export type AccessStoreTables = { tables: Pick<DataConfig['tables'], 'access'> } & Pick<DataConfig, 'changeLog'>;
@@ -56,6 +60,7 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, config: 
     ...createUserRecords(table),
     ...createSessionRecords(table),
     ...createApiKeyRecords(table),
+    ...createChallengeRecords(table),
     snapshot: async (sub, sessionId) => snapshotFromItems(await table.batchGet([USER + sub, SESSION + sessionId]), sub, sessionId),
     apiKey: (keyId) => readApiKey((pk) => table.get(pk), keyId),
   };
