@@ -208,14 +208,14 @@ export interface AuthorizerBenchOptions {
 const devNullLogger = async (serviceName: string) => {
   const { createJsonLogger } = await import('../authorizers/adapters/json-logger');
   const fd = openSync('/dev/null', 'w');
-  const state: { lines: number; last: Buffer } = { lines: 0, last: Buffer.alloc(0) };
+  const state: { lines: number; last: string } = { lines: 0, last: '' };
   const logger = createJsonLogger(serviceName, {
     env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'INFO' },
+    // The string itself, as process.stdout.write takes it: encoded once, by the write.
     write: (line) => {
-      const chunk = Buffer.from(line, 'utf8');
-      writeSync(fd, chunk);
+      writeSync(fd, line);
       state.lines += 1;
-      state.last = chunk;
+      state.last = line;
     },
   });
   return { logger, state, close: () => closeSync(fd) };
@@ -351,7 +351,7 @@ export const benchAuthorizer = async (options: AuthorizerBenchOptions): Promise<
   expectAllowed('authorizers/handler.ts (after the rounds)', await realHandler());
   expectAllowed('authorizer, strict (after the rounds)', await strictHandler());
   expectAllowed('authorizer, repeated token (after the rounds)', await cachedHandler());
-  const lastLine = audit.state.last.toString('utf8');
+  const lastLine = audit.state.last;
   const cachedAuditLines = { decisions: cachedDecisions, lines: audit.state.lines, sample: JSON.parse(lastLine) as Record<string, unknown> };
   if (cachedAuditLines.lines !== cachedAuditLines.decisions) {
     throw new Error(`cached: ${cachedAuditLines.decisions} decisions wrote ${cachedAuditLines.lines} log lines`);
