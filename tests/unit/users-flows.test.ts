@@ -248,3 +248,90 @@ describe('me', () => {
     await assert.rejects(flows.me(callerFor(user, { sub: 'sub-of-an-earlier-user' })), isCode('user_not_found', 401));
   });
 });
+
+describe('create', () => {
+  it('makes the user in Cognito with their roles, then records their branches and roles in the gateway', async () => {
+    const { flows, directory, caller } = setup();
+
+    const created = await flows.create(caller, { email: 'new@example.com', roles: ['branch-manager'], branches: ['2'], temporaryPassword: 'Temporary-Passw0rd!' });
+
+    assert.deepEqual(directory.accounts.get('new@example.com')?.groups, ['branch-manager']);
+    const record = await table.store.getUser(created.sub);
+    assert.deepEqual(record?.branches, ['2']);
+    assert.deepEqual(record?.roles, ['branch-manager']);
+    assert.deepEqual({ ...created, sub: undefined }, { username: 'new@example.com', sub: undefined, email: 'new@example.com', roles: ['branch-manager'], branches: ['2'], status: 'FORCE_CHANGE_PASSWORD' });
+  });
+
+  it('refuses branches for a user who is no branch manager, and unknown branches, before creating anything', async () => {
+    const { flows, directory, caller } = setup();
+    const before = directory.accounts.size;
+
+    await assert.rejects(flows.create(caller, { email: 'a@example.com', roles: ['customer'], branches: ['1'] }), isCode('not_a_branch_manager', 400));
+    await assert.rejects(flows.create(caller, { email: 'b@example.com', roles: ['branch-manager'], branches: ['1', '9'] }), isCode('unknown_branch', 400));
+
+    assert.equal(directory.accounts.size, before);
+  });
+
+  it('deletes the user from Cognito again when their groups cannot be set, so that the call can be repeated', async () => {
+    const { flows, directory, caller, adminApi } = setup();
+    directory.fail.setRoles = () => Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+
+    await assert.rejects(flows.create(caller, { email: 'half@example.com', roles: ['customer'] }), /Rate exceeded/);
+
+    assert.deepEqual(adminApi.deleted, ['half@example.com']);
+    assert.equal(directory.accounts.has('half@example.com'), false);
+  });
+});
+
+describe('setBranches', () => {
+  it("replaces the manager's branches on their record and announces the change", async () => {
+    const { flows, directory, caller } = setup();
+    const manager = directory.add(['branch-manager']);
+
+    const answer = await flows.setBranches(caller, manager.username, ['1', '2']);
+
+    assert.deepEqual(answer, { username: manager.username, sub: manager.sub, branches: ['1', '2'] });
+    assert.deepEqual((await table.store.getUser(manager.sub))?.branches, ['1', '2']);
+    assert.deepEqual(await flows.setBranches(caller, manager.username, []), { username: manager.username, sub: manager.sub, branches: [] });
+  });
+
+  it('refuses branches for a user without the branch-manager role (but lets them be emptied), and unknown branches', async () => {
+    const { flows, directory, caller } = setup();
+    const customer = directory.add(['customer']);
+    const manager = directory.add(['branch-manager']);
+
+    await assert.rejects(flows.setBranches(caller, customer.username, ['1']), isCode('not_a_branch_manager', 400));
+    await flows.setBranches(caller, customer.username, []);
+    await assert.rejects(flows.setBranches(caller, manager.username, ['no-such-branch']), isCode('unknown_branch', 400));
+    await assert.rejects(flows.setBranches(caller, 'nobody@example.com', []), isCode('user_not_found', 404));
+  });
+});
+
+describe('remove', () => {
+  it('raises deletedAt before Cognito deletes the user', async () => {
+    const { flows, directory, caller, adminApi, clock } = setup();
+    const user = directory.add(['customer']);
+    const before = epochSeconds(clock());
+
+    await flows.remove(caller, user.username);
+
+    const record = await table.store.getUser(user.sub);
+    assert.ok((record?.deletedAt ?? 0) >= before);
+    assert.deepEqual(adminApi.deleted, [user.username]);
+  });
+
+  it('refuses an admin deleting themselves and the last admin (409), and leaves them untouched', async () => {
+    const { flows, directory, admin, caller, adminApi } = setup();
+    // A caller whose token still says admin, though the directory's only admin is `admin`.
+    const other = directory.add(['customer']);
+
+    await assert.rejects(flows.remove(caller, admin.username), isCode('cannot_delete_self', 409));
+    await assert.rejects(flows.remove(callerFor(other, { roles: ['admin'] }), admin.username), isCode('last_admin', 409));
+    assert.deepEqual(adminApi.deleted, []);
+    assert.equal((await table.store.getUser(admin.sub))?.deletedAt, undefined);
+
+    const second = directory.add(['admin']);
+    await flows.remove(caller, second.username);
+    assert.deepEqual(adminApi.deleted, [second.username]);
+  });
+});
