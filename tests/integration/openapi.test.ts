@@ -10,7 +10,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020';
 import { openApiDocument } from '../../lib/openapi/document';
 import { ROUTE_POLICY, type RouteKey } from '../../lib/policy/route-policy';
 import { RESOURCE_SERVER_ID } from '../../scripts/local/settings';
-import { call, login, stack, user, type Answer, type Session } from '../support/client';
+import { call, login, mailFor, stack, user, type Answer, type Session } from '../support/client';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the served document is JSON of any shape, read by the assertions
 let document: any;
@@ -103,6 +103,35 @@ describe('GET /openapi.json', () => {
       assertDocumented('POST /auth/refresh', await call('POST', '/auth/refresh', { body: {} }));
       assertDocumented('POST /auth/logout', await call('POST', '/auth/logout', { token: login200.body.accessToken }));
       assertDocumented('POST /auth/logout', await call('POST', '/auth/logout', { token: login200.body.accessToken }));
+    });
+
+    it('for first login, passwords and sign-up: accepted, done and refused', async () => {
+      const token = admin.accessToken;
+      const address = `openapi-first-${Date.now()}@example.com`;
+      const newPassword = 'Documented-Passw0rd!';
+      await call('POST', '/users', { token, body: { email: address, roles: ['customer'], temporaryPassword: 'Temporary-Passw0rd!' } });
+      const challenge = await call('POST', '/auth/login', { body: { username: address, password: 'Temporary-Passw0rd!' } });
+      assertDocumented('POST /auth/login', challenge);
+      assertDocumented('POST /auth/new-password', await call('POST', '/auth/new-password', { body: { username: address, session: challenge.body.session, newPassword: 'weak' } }));
+      const tokens = await call('POST', '/auth/new-password', { body: { username: address, session: challenge.body.session, newPassword } });
+      assertDocumented('POST /auth/new-password', tokens);
+      assertDocumented('POST /auth/new-password', await call('POST', '/auth/new-password', { body: { username: address, session: challenge.body.session, newPassword } }));
+      const own = { token: tokens.body.accessToken };
+      assertDocumented('POST /auth/password', await call('POST', '/auth/password', { ...own, body: { currentPassword: 'Wrong-Passw0rd!-1', newPassword } }));
+      assertDocumented('POST /auth/password', await call('POST', '/auth/password', { ...own, body: { currentPassword: newPassword, newPassword: `${newPassword}2` } }));
+      const since = Date.now();
+      assertDocumented('POST /auth/password/forgot', await call('POST', '/auth/password/forgot', { body: { username: address } }));
+      assertDocumented('POST /auth/password/forgot', await call('POST', '/auth/password/forgot', { body: {} }));
+      const { code } = await mailFor(address, since);
+      assertDocumented('POST /auth/password/reset', await call('POST', '/auth/password/reset', { body: { username: address, code: code === '000000' ? '111111' : '000000', newPassword } }));
+      assertDocumented('POST /auth/password/reset', await call('POST', '/auth/password/reset', { body: { username: address, code, newPassword } }));
+      const email = `openapi-signup-${Date.now()}@example.com`;
+      const signedUp = Date.now();
+      assertDocumented('POST /auth/signup', await call('POST', '/auth/signup', { body: { email, password: newPassword } }));
+      assertDocumented('POST /auth/signup', await call('POST', '/auth/signup', { body: { email: 'x', password: 'y' } }));
+      const signUpCode = (await mailFor(email, signedUp)).code;
+      assertDocumented('POST /auth/signup/confirm', await call('POST', '/auth/signup/confirm', { body: { email, code: signUpCode === '000000' ? '111111' : '000000' } }));
+      assertDocumented('POST /auth/signup/confirm', await call('POST', '/auth/signup/confirm', { body: { email, code: signUpCode } }));
     });
 
     it('for users: who am I, the directory and role changes, by role', async () => {

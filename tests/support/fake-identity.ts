@@ -149,7 +149,8 @@ export class FakeIdentity implements IdentityProvider {
 
   async changePassword(accessToken: string, currentPassword: string, newPassword: string): Promise<void> {
     await this.enter('changePassword', undefined);
-    const account = [...this.accounts.values()].find((a) => accessToken.includes(a.sub));
+    const sub = claimsOf<{ sub?: string }>(accessToken).sub;
+    const account = [...this.accounts.values()].find((a) => a.sub === sub);
     if (!account || account.password !== currentPassword) throw invalidCurrentPassword();
     account.password = newPassword;
   }

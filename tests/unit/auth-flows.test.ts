@@ -48,6 +48,21 @@ const setup = (options: { originJti?: boolean; expiresIn?: number } = {}) => {
   return { clock, cognito, flows, lines, account, credentials: { username: account.username, password: account.password } };
 };
 
+/** Every flow, login as it is (tokens or a challenge); sign-up on unless `signUp: false`. */
+const setupAll = (options: { signUp?: boolean } = {}) => {
+  const clock = movableClock();
+  const cognito = new FakeIdentity({ clock });
+  const { logger } = recordingLogger('auth');
+  const all = createAuthFlows({
+    identity: cognito,
+    accessStore: table.store,
+    config: { refreshTokenValidityDays: REFRESH_TOKEN_VALIDITY_DAYS, signUp: { enabled: options.signUp ?? true } },
+    logger,
+    clock,
+  });
+  return { all, cognito, clock };
+};
+
 /** The role context the authorizer would build for this access token. */
 const callerOf = (accessToken: string): UserRoleContext => {
   const claims = claimsOf(accessToken);
@@ -327,5 +342,66 @@ describe('logout', () => {
 
     assert.equal(cognito.count('globalSignOut'), 2);
     assert.equal(lines.filter((line) => line.level === 'error').length, 0);
+  });
+});
+
+describe('first login with a temporary password', () => {
+  it('answers the challenge without tokens, then tokens for the new password that logout ends, and takes the challenge once', async () => {
+    const { all, cognito } = setupAll();
+    const account = cognito.add(['customer'], { temporary: true });
+    const challenge = await all.login({ username: account.username, password: account.password });
+    assert.ok('challenge' in challenge && challenge.challenge === 'NEW_PASSWORD_REQUIRED');
+    assert.ok(!('accessToken' in challenge));
+
+    const tokens = await all.newPassword({ username: account.username, session: challenge.session, newPassword: 'New-Passw0rd!-1' });
+    assert.equal(tokens.tokenType, 'Bearer');
+    const caller = callerOf(tokens.accessToken);
+    assert.ok(await table.store.sessionForRefreshToken(tokens.refreshToken!), 'recorded as a session, as at login');
+    await assert.rejects(all.newPassword({ username: account.username, session: challenge.session, newPassword: 'New-Passw0rd!-2' }), (error: unknown) => error instanceof UnauthorizedError && error.code === 'invalid_session');
+    await all.logout(caller, {});
+    assert.equal(revocationReason(await table.store.snapshot(caller.sub, caller.sessionId), { issuedAt: 0, authTime: 0 }), 'session_revoked');
+  });
+
+  it('refuses a session it did not hand out, or one handed out for another user, before asking Cognito', async () => {
+    const { all, cognito } = setupAll();
+    const [first, second] = [cognito.add(['customer'], { temporary: true }), cognito.add(['customer'], { temporary: true })];
+    const challenge = await all.login({ username: first.username, password: first.password });
+    assert.ok('challenge' in challenge);
+    await assert.rejects(all.newPassword({ username: second.username, session: challenge.session, newPassword: 'New-Passw0rd!-1' }), UnauthorizedError);
+    await assert.rejects(all.newPassword({ username: first.username, session: 'made-up', newPassword: 'New-Passw0rd!-1' }), UnauthorizedError);
+    assert.equal(cognito.count('respondToNewPassword'), 0);
+  });
+});
+
+describe('password reset and sign-up', () => {
+  it('a reset raises signedOutAt to now and signs the user out at Cognito', async () => {
+    const { all, cognito, clock } = setupAll();
+    const account = cognito.add(['customer']);
+    await all.forgotPassword({ username: account.username });
+    await all.resetPassword({ username: account.username, code: account.code!, newPassword: 'New-Passw0rd!-1' });
+    assert.equal((await table.store.getUser(account.sub))?.signedOutAt, epochSeconds(clock()));
+    assert.equal(cognito.count('globalSignOut'), 1);
+  });
+
+  it('a wrong code changes nothing', async () => {
+    const { all, cognito } = setupAll();
+    const account = cognito.add(['customer']);
+    await all.forgotPassword({ username: account.username });
+    await assert.rejects(all.resetPassword({ username: account.username, code: 'nope', newPassword: 'New-Passw0rd!-1' }), BadRequestError);
+    assert.equal((await table.store.getUser(account.sub))?.signedOutAt, undefined);
+  });
+
+  it('a confirmed sign-up is a customer; with sign-up off both routes answer 404 signup_disabled without calling Cognito', async () => {
+    const { all, cognito } = setupAll();
+    await all.signUp({ email: 'new-customer@example.com', password: 'New-Passw0rd!-1' });
+    const account = cognito.accounts.get('new-customer@example.com')!;
+    await all.confirmSignUp({ email: account.username, code: account.code! });
+    assert.deepEqual(account.groups, ['customer']);
+
+    const off = setupAll({ signUp: false });
+    for (const attempt of [off.all.signUp({ email: 'x@example.com', password: 'New-Passw0rd!-1' }), off.all.confirmSignUp({ email: 'x@example.com', code: '123456' })]) {
+      await assert.rejects(attempt, (error: unknown) => error instanceof GatewayError && error.statusCode === 404 && error.code === 'signup_disabled');
+    }
+    assert.equal(off.cognito.calls.length, 0);
   });
 });

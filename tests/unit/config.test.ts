@@ -1,6 +1,6 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { apiKeyConfig, authorizerConfig, cognitoApiConfig, dataConfig, identityConfig, runsLocally, sessionConfig, verificationCacheConfig } from '../../lib/config';
+import { apiKeyConfig, authorizerConfig, cognitoApiConfig, dataConfig, identityConfig, runsLocally, sessionConfig, signUpConfig, verificationCacheConfig } from '../../lib/config';
 import { ConfigurationError } from '../../lib/errors';
 import { TEST_MAC_KEYS, macKeysEnv } from './fixtures';
 
@@ -364,5 +364,14 @@ describe('outside the local stack (a deployed function)', () => {
     assert.equal(identityConfig(env).cognitoEndpoint, 'http://127.0.0.1:9229');
     assert.equal(dataConfig(env).endpoint, 'http://127.0.0.1:8000');
     assert.equal(authorizerConfig(env).unauthenticatedResponse, 'error');
+  });
+});
+
+describe('signUpConfig (SIGNUP_ENABLED)', () => {
+  it('is off unless set to "true", and refuses anything but "true" or "false"', () => {
+    assert.deepEqual(signUpConfig({}), { enabled: false });
+    assert.deepEqual(signUpConfig({ SIGNUP_ENABLED: 'false' }), { enabled: false });
+    assert.deepEqual(signUpConfig({ SIGNUP_ENABLED: ' true ' }), { enabled: true });
+    for (const value of ['yes', '1', 'TRUE']) assert.throws(() => signUpConfig({ SIGNUP_ENABLED: value }), ConfigurationError, value);
   });
 });

@@ -1,0 +1,52 @@
+/**
+ * The auth service's HTTP side (functions/auth/service.ts) where it does more than pass bodies to
+ * the flows: the access token `POST /auth/password` hands Cognito must be the very token the
+ * authorizer verified for the caller.
+ */
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+import { describe, it } from '@jest/globals';
+import assert from 'node:assert/strict';
+import { createAuthService } from '../../functions/auth/service';
+import type { AuthDeps } from '../../functions/auth/flows';
+import { FakeIdentity, unsignedJwt } from '../support/fake-identity';
+import { bodyOf, httpEvent, lambdaContext, recordingLogger, roleContext } from './fixtures';
+
+const setup = () => {
+  const cognito = new FakeIdentity();
+  const account = cognito.add(['customer']);
+  const { logger } = recordingLogger('auth');
+  const handler = createAuthService({ identity: cognito, accessStore: {} as AuthDeps['accessStore'], config: { refreshTokenValidityDays: 30 } }, logger);
+  const caller = roleContext({ sub: account.sub, username: account.username, roles: ['customer'], tokenId: 'jti-1' });
+  const change = (token: string | undefined, context = caller) =>
+    handler(
+      httpEvent('POST /auth/password', {
+        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+        body: JSON.stringify({ currentPassword: account.password, newPassword: 'New-Passw0rd!-1' }),
+        authorizer: context,
+      }),
+      lambdaContext,
+    );
+  return { cognito, account, caller, change };
+};
+
+describe('POST /auth/password', () => {
+  it("hands Cognito the caller's own verified token", async () => {
+    const { cognito, account, change } = setup();
+    const response = await change(unsignedJwt({ sub: account.sub, jti: 'jti-1', token_use: 'access' }));
+    assert.equal(response.statusCode, 204);
+    assert.equal(cognito.count('changePassword'), 1);
+  });
+
+  it('refuses, without calling Cognito, a header that is not the token the role context was built from', async () => {
+    const { cognito, account, change, caller } = setup();
+    for (const token of [undefined, 'not-a-jwt', unsignedJwt({ sub: account.sub, jti: 'other-jti' }), unsignedJwt({ sub: 'someone-else', jti: 'jti-1' })]) {
+      const response = await change(token);
+      assert.equal(response.statusCode, 401, String(token));
+      assert.equal(bodyOf(response).error, 'invalid_token');
+    }
+    const viaKey = await change(unsignedJwt({ sub: account.sub, jti: 'jti-1' }), roleContext({ ...caller, authType: 'api_key', scopes: ['profile:read'], keyId: 'a'.repeat(20), clientId: undefined, sessionId: undefined, tokenId: undefined }));
+    assert.equal(viaKey.statusCode, 403);
+    assert.equal(cognito.count('changePassword'), 0);
+  });
+});
