@@ -6,7 +6,7 @@ import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { AdminCreateUserCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { assertNoInternals, call, cognito, freshUser, loginAs, mailFor, refusedWithinBound, stack, tokensOf } from '../support/client';
+import { assertNoInternals, call, cognito, freshUser, login, loginAs, mailFor, refusedWithinBound, stack, tokensOf } from '../support/client';
 
 const NEW_PASSWORD = 'New-Passw0rd!-xyz';
 
@@ -58,6 +58,22 @@ describe('first login with a temporary password', () => {
     assert.equal((await call('POST', '/auth/logout', { token: answer.body.accessToken })).status, 204);
     await refusedWithinBound('GET', '/users/me', answer.body.accessToken, 401);
     assert.equal((await loginAs({ username: user.username, password: NEW_PASSWORD })).status, 200);
+  });
+});
+
+describe('an invitation', () => {
+  it('reaches the local mailbox with its temporary password, which logs in to the challenge', async () => {
+    const admin = await login('admin');
+    const address = `invited-${randomUUID().slice(0, 8)}@example.com`;
+    const since = Date.now();
+    const created = await call('POST', '/users', { token: admin.accessToken, body: { email: address, roles: ['customer'] } });
+    assert.equal(created.status, 201, created.text);
+    const invitation = await mailFor(address, since);
+    assert.ok(invitation.code, 'the temporary password');
+    const challenge = await loginAs({ username: address, password: invitation.code });
+    assert.equal(challenge.body.challenge, 'NEW_PASSWORD_REQUIRED', challenge.text);
+    const tokens = await call('POST', '/auth/new-password', { body: { username: address, session: challenge.body.session, newPassword: NEW_PASSWORD } });
+    assert.equal(tokens.status, 200, tokens.text);
   });
 });
 
