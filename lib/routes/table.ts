@@ -175,28 +175,6 @@ const challengeAnswer = z.object({
   username: z.string(),
 });
 
-/**
- * The user pool's password policy (serverless.yml `UserPool.Policies.PasswordPolicy`), checked
- * before Cognito sees the password, so the emulator and AWS refuse the same passwords with the
- * same details. Cognito's own refusal maps to the same 400 (`weak_password`).
- */
-export const passwordSchema = z
-  .string()
-  .check(
-    z.minLength(12, 'must be at least 12 characters'),
-    z.maxLength(256, 'must be at most 256 characters'),
-    z.regex(/[a-z]/, 'must contain a lower-case letter'),
-    z.regex(/[A-Z]/, 'must contain an upper-case letter'),
-    z.regex(/[0-9]/, 'must contain a digit'),
-    z.regex(/[^A-Za-z0-9\s]/, 'must contain a symbol'),
-    z.regex(/^\S(.*\S)?$/, 'must not begin or end with a space'),
-  );
-
-/** An email address as a username: trimmed, lower-cased (Cognito matches usernames that way too). */
-const emailSchema = z
-  .string()
-  .check(z.trim(), z.toLowerCase(), z.maxLength(128, 'must be at most 128 characters'), z.regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an email address'));
-
 const branchIds = z.array(idSchema).check(z.maxLength(100, 'must name at most 100 branches'), uniqueItems('a branch'));
 
 // ------------------------------------------------------------------------------- the table
@@ -399,12 +377,13 @@ export const ROUTE_TABLE = {
     description:
       'Without `temporaryPassword` Cognito makes one and sends the invitation to the email address. With it, no message is sent: the admin hands the password over. Either way the first login answers a `NEW_PASSWORD_REQUIRED` challenge.',
     body: z.strictObject({
-      email: emailSchema,
+      // The username is the email, as for sign-up: trimmed and lower-cased.
+      email: signUpEmail,
       roles: z
         .array(z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }))
         .check(z.minLength(1, 'must name at least one role'), z.maxLength(ROLES.length), uniqueItems('a role')),
       branches: z.optional(branchIds),
-      temporaryPassword: z.optional(passwordSchema),
+      temporaryPassword: z.optional(newPassword),
     }),
     responses: {
       201: { description: 'Created; `location` names it', schema: createdUser },
