@@ -7,17 +7,15 @@
 import { beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { AdminSetUserPasswordCommand } from '@aws-sdk/client-cognito-identity-provider';
 import {
   afterRevocationBound,
   assertNoInternals,
   call,
-  cognito,
   freshUser,
   login,
   loginAs,
+  mailFor,
   refusedWithinBound,
-  stack,
   statusOf,
   tokensOf,
   withinRevocationBound,
@@ -43,6 +41,7 @@ const asAdmin = (method: string, path: string, body?: unknown) => call(method, p
 describe('POST /users', () => {
   it('creates a branch manager with branches, whom GET /users/{username} then shows, and who can log in with those rights', async () => {
     const address = email('new-manager');
+    const since = Date.now();
     const created = await asAdmin('POST', '/users', { email: address, roles: ['branch-manager'], branches: ['2'], temporaryPassword: TEMPORARY });
     assert.equal(created.status, 201, created.text);
     assert.equal(created.headers.get('location'), `/users/${encodeURIComponent(address)}`);
@@ -61,10 +60,13 @@ describe('POST /users', () => {
     );
     assert.ok(!Number.isNaN(Date.parse(read.body.createdAt)), read.text);
 
-    // The first login's new password is the other half of the issue; set it in Cognito here.
-    const client = await cognito();
-    await client.send(new AdminSetUserPasswordCommand({ UserPoolId: stack().userPoolId, Username: address, Password: 'Chosen-Passw0rd!', Permanent: true }));
-    const { accessToken } = await tokensOf({ username: address, password: 'Chosen-Passw0rd!' });
+    // No invitation when the admin hands the password over; the first login answers the challenge.
+    await assert.rejects(mailFor(address, since, 1000), /no message/);
+    const challenge = await loginAs({ username: address, password: TEMPORARY });
+    assert.equal(challenge.body.challenge, 'NEW_PASSWORD_REQUIRED', challenge.text);
+    const chosen = await call('POST', '/auth/new-password', { body: { username: address, session: challenge.body.session, newPassword: 'Chosen-Passw0rd!' } });
+    assert.equal(chosen.status, 200, chosen.text);
+    const { accessToken } = chosen.body as { accessToken: string };
     assert.equal(await statusOf('GET', '/branches/2/products', accessToken), 200);
     assert.equal(await statusOf('GET', '/branches/1/products', accessToken), 403);
   });

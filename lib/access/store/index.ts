@@ -1,8 +1,9 @@
 /**
  * The gateway's own access records, in one DynamoDB table (`ACCESS_TABLE`, key `pk`):
  *
- * - `user#<sub>`      the user's gateway record: which branches they manage (written by
- *                     operators and the local seed, never from a request); their roles as
+ * - `user#<sub>`      the user's gateway record: which branches they manage (written by an
+ *                     admin through the users service, and the local seed; never from the
+ *                     manager's own request); their roles as
  *                     last read from Cognito (`roles`, versioned by `rolesSyncedAt`, ms);
  *                     `disabled` (versioned by `disabledVersion`, ms); and one cut-off per
  *                     kind (`signedOutAt`, `disabledAt`, `rolesChangedAt`, `deletedAt`: epoch
