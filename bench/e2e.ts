@@ -23,7 +23,7 @@ export interface E2ERun {
   timeouts: number;
 }
 
-type Target = 'public' | 'protected' | 'noop' | 'noop_logged';
+type Target = 'public' | 'protected' | 'noop' | 'noop_logged' | 'twin';
 
 export interface E2EResult {
   public: E2ERun;
@@ -32,7 +32,9 @@ export interface E2EResult {
   /** The no-op authorizer writing an audit line like ours per request. */
   noopLogged: E2ERun;
   /** Median over the rounds of protected rps / the other target's rps in the same round. */
-  pairedRatios: { public: number; noop: number; noopLogged: number };
+  pairedRatios: { public: number; noop: number; noopLogged: number; twinVsNoop: number };
+  /** Our authorizer on a second gateway started exactly as the no-op one. */
+  twin: E2ERun;
   /** Every measured run, in order. */
   runs: { target: Target; run: E2ERun }[];
   /** Our authorizer's decisions during the measured protected runs, and their round trips. */
@@ -49,6 +51,8 @@ export interface E2EOptions {
   gatewayUrl: string;
   /** The same stack behind the no-op authorizer. */
   noopGatewayUrl: string;
+  /** A second gateway started exactly as the no-op one, with our authorizer. */
+  twinGatewayUrl: string;
   /** The gateway's log file (its authorizer's decision lines). */
   gatewayLogFile: string;
   token: string;
@@ -110,8 +114,9 @@ export const benchE2E = async (options: E2EOptions): Promise<E2EResult> => {
       url: `${options.noopGatewayUrl}/branches/1/products`,
       headers: { authorization: `Bearer ${options.token}`, 'x-bench-audit-line': '1' },
     },
+    twin: { url: `${options.twinGatewayUrl}/branches/1/products`, headers: { authorization: `Bearer ${options.token}` } },
   };
-  const order: Target[] = ['public', 'protected', 'noop', 'noop_logged'];
+  const order: Target[] = ['public', 'protected', 'noop', 'noop_logged', 'twin'];
 
   // Each answers 200 before any load is put on it.
   for (const [name, target] of Object.entries(targets)) {
@@ -157,10 +162,10 @@ export const benchE2E = async (options: E2EOptions): Promise<E2EResult> => {
   // Per round, protected against each other target measured next to it: the median of those
   // ratios, so that a neighbour's burst in one round moves one ratio, not the result.
   const rounds = options.runsPerTarget;
-  const paired = (other: Target): number => {
+  const paired = (other: Target, mineTarget: Target = 'protected'): number => {
     const ratios: number[] = [];
     for (let i = 0; i < rounds; i += 1) {
-      const mine = of('protected')[i];
+      const mine = of(mineTarget)[i];
       const theirs = of(other)[i];
       if (mine && theirs && theirs.rps > 0) ratios.push(mine.rps / theirs.rps);
     }
@@ -171,7 +176,8 @@ export const benchE2E = async (options: E2EOptions): Promise<E2EResult> => {
     protected: best(of('protected')),
     noop: best(of('noop')),
     noopLogged: best(of('noop_logged')),
-    pairedRatios: { public: paired('public'), noop: paired('noop'), noopLogged: paired('noop_logged') },
+    twin: best(of('twin')),
+    pairedRatios: { public: paired('public'), noop: paired('noop'), noopLogged: paired('noop_logged'), twinVsNoop: paired('noop', 'twin') },
     runs,
     decisions,
     accessReads,

@@ -6,8 +6,10 @@
  * second Lambda invocation per request, in serverless-offline's own way).
  *
  * The configuration is written next to serverless.yml (osls resolves handlers and plugins
- * against the service folder, and refuses a --config elsewhere) as `serverless.bench-noop.yml`,
- * git-ignored, and removed when the gateway stops.
+ * against the service folder, and refuses a --config elsewhere) as `serverless.bench-<name>.yml`,
+ * git-ignored, and removed when the gateway stops. With `keepAuthorizer`, the second gateway
+ * keeps our authorizer: a twin of the stack's own, to tell the gateway process apart from the
+ * authorizer when the two differ.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +18,6 @@ import { freePort, type LocalStack } from '../scripts/local/stack';
 import { LOCAL_STAGE } from '../scripts/local/settings';
 
 const ROOT = path.resolve(__dirname, '..');
-const CONFIG = 'serverless.bench-noop.yml';
 const AUTHORIZER_HANDLER = /^(\s+handler:\s*)authorizers\/handler\.handler\s*$/m;
 
 export interface NoopGateway {
@@ -24,7 +25,9 @@ export interface NoopGateway {
   stop(): Promise<void>;
 }
 
-export const startNoopGateway = async (stack: LocalStack, context: Record<string, unknown>, stateDir: string): Promise<NoopGateway> => {
+export const startNoopGateway = async (stack: LocalStack, context: Record<string, unknown>, stateDir: string, options: { keepAuthorizer?: boolean; name?: string } = {}): Promise<NoopGateway> => {
+  const name = options.name ?? 'noop';
+  const CONFIG = `serverless.bench-${name}.yml`;
   const source = readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8');
   if (!AUTHORIZER_HANDLER.test(source)) throw new Error('serverless.yml: the authorizer handler line was not found');
   const ENVIRONMENT = /^ {2}environment:\n/m;
@@ -34,10 +37,13 @@ export const startNoopGateway = async (stack: LocalStack, context: Record<string
   const json = JSON.stringify(context).replace(/'/g, "''");
   writeFileSync(
     path.join(ROOT, CONFIG),
-    source.replace(AUTHORIZER_HANDLER, '$1bench/noop-authorizer.handler').replace(ENVIRONMENT, `  environment:\n    BENCH_NOOP_CONTEXT: '${json}'\n`),
+    (options.keepAuthorizer ? source : source.replace(AUTHORIZER_HANDLER, '$1bench/noop-authorizer.handler')).replace(
+      ENVIRONMENT,
+      `  environment:\n    BENCH_NOOP_CONTEXT: '${json}'\n`,
+    ),
   );
   mkdirSync(path.join(stateDir, 'logs'), { recursive: true });
-  const logFd = openSync(path.join(stateDir, 'logs', 'noop-gateway.log'), 'a');
+  const logFd = openSync(path.join(stateDir, 'logs', `${name}-gateway.log`), 'a');
   const port = await freePort();
   const lambdaPort = await freePort();
   const child = spawn(
@@ -54,7 +60,7 @@ export const startNoopGateway = async (stack: LocalStack, context: Record<string
         AWS_SECRET_ACCESS_KEY: 'local',
         GATEWAY_PORT: String(port),
         LAMBDA_PORT: String(lambdaPort),
-        LOCAL_ESBUILD_DIR: path.relative(ROOT, path.join(stateDir, 'esbuild-noop')),
+        LOCAL_ESBUILD_DIR: path.relative(ROOT, path.join(stateDir, `esbuild-${name}`)),
       },
     },
   );

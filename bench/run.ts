@@ -216,16 +216,28 @@ const main = async (): Promise<number> => {
     let e2e: E2EResult | undefined;
     if (only.has('e2e')) {
       const managerSub = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { sub: string; username: string; exp: number; client_id: string; jti: string; origin_jti?: string };
-      const noop = await startNoopGateway(
-        stack,
-        toAuthorizerContext({ authType: 'user', sub: managerSub.sub, username: managerSub.username, roles: ['branch-manager'], branches: [...manager.branches], scopes: [], expiresAt: managerSub.exp, clientId: managerSub.client_id, sessionId: managerSub.origin_jti ?? managerSub.jti, tokenId: managerSub.jti }),
-        stateDir,
-      );
+      const noopContext = toAuthorizerContext({
+        authType: 'user',
+        sub: managerSub.sub,
+        username: managerSub.username,
+        roles: ['branch-manager'],
+        branches: [...manager.branches],
+        scopes: [],
+        expiresAt: managerSub.exp,
+        clientId: managerSub.client_id,
+        sessionId: managerSub.origin_jti ?? managerSub.jti,
+        tokenId: managerSub.jti,
+      });
+      const noop = await startNoopGateway(stack, noopContext, stateDir);
       log('e2e')(`no-op authorizer gateway up at ${noop.url}`);
+      // The same, with our authorizer: started exactly as the no-op one (its pair isolates the authorizer).
+      const twin = await startNoopGateway(stack, noopContext, stateDir, { name: 'twin', keepAuthorizer: true });
+      log('e2e')(`twin gateway (our authorizer) up at ${twin.url}`);
       try {
         e2e = await benchE2E({
           gatewayUrl: stack.gatewayUrl,
           noopGatewayUrl: noop.url,
+          twinGatewayUrl: twin.url,
           gatewayLogFile: path.join(stateDir, 'logs', 'gateway.log'),
           token,
           connections: SETTINGS.e2eConnections,
@@ -236,6 +248,7 @@ const main = async (): Promise<number> => {
         });
       } finally {
         await noop.stop();
+        await twin.stop();
       }
     }
     // 3b. the mixed load: zero wrong decisions, zero 5xx
@@ -345,6 +358,9 @@ const main = async (): Promise<number> => {
       noop_protected_p50_ms: e2e?.noop.p50Ms ?? null,
       noop_protected_p99_ms: e2e?.noop.p99Ms ?? null,
       protected_vs_noop_authorizer_e2e: e2e ? round(e2e.pairedRatios.noop, 4) : null,
+      twin_protected_rps: num(e2e?.twin.rps, 1),
+      // Our authorizer and the no-op on two gateways started the same way (bench/noop-gateway.ts).
+      twin_vs_noop_authorizer_e2e: e2e ? round(e2e.pairedRatios.twinVsNoop, 4) : null,
       noop_logged_protected_rps: num(e2e?.noopLogged.rps, 1),
       // The no-op writing the same audit line per request: our decision alone, not the emulator's log transport.
       protected_vs_noop_logged_e2e: e2e ? round(e2e.pairedRatios.noopLogged, 4) : null,
