@@ -7,8 +7,9 @@
  * - Before a decision, if the view last asked the change log (lib/access/change-log.ts) more than
  *   `maxStalenessMs` ago, it asks now: one Query on its shard of the log, for the entries since
  *   its last poll (minus `overlapMs`, for writers' clocks and late entries). Each record an entry
- *   names that was read before the entry's date (plus `skewMs`) is dropped. One poll at a time;
- *   decisions arriving meanwhile wait for it.
+ *   names that was read before the entry's date (plus `skewMs`) is dropped. One poll at a time.
+ *   Past half the bound, a decision starts the next poll and does not wait for it; only a
+ *   decision that finds the whole bound passed waits.
  * - A decision is only ever made on kept records when the last poll that succeeded started at
  *   most `maxStalenessMs` ago. The rule that follows: a change whose writer answered at time R is
  *   in the log by R; every poll started after R sees it; every decision after R + bound uses a
@@ -160,6 +161,17 @@ export const createAccessView = (options: AccessViewOptions): AccessView => {
       }
   };
 
+  /**
+   * Past half the bound, the next poll starts without this decision waiting for it: under
+   * steady traffic no decision waits on the log. (A decision made meanwhile uses the previous
+   * poll, still within the bound; a Lambda frozen between invocations finishes the poll when it
+   * thaws, and a decision that finds the bound passed waits for that same poll.)
+   */
+  const pollAhead = (now: number) => {
+    if (polling || polledAt === undefined || now - polledAt <= maxStalenessMs / 2) return;
+    void poll();
+  };
+
   /** Whether kept records may decide now: the last good poll started within the bound. */
   const fresh = async (cost: ReadCost | undefined): Promise<boolean> => {
     if (polledAt !== undefined && clock() - polledAt <= maxStalenessMs) return true;
@@ -175,6 +187,7 @@ export const createAccessView = (options: AccessViewOptions): AccessView => {
     if (polledAt === undefined) return undefined;
     const now = clock();
     if (now - polledAt > maxStalenessMs) return undefined;
+    pollAhead(now);
     const found = new Map<string, Item>();
     for (const pk of pks) {
       const record = kept.get(pk);
@@ -224,6 +237,7 @@ export const createAccessView = (options: AccessViewOptions): AccessView => {
     if (polledAt === undefined) return undefined;
     const now = clock();
     if (now - polledAt > maxStalenessMs) return undefined;
+    pollAhead(now);
     const userKept = usable(USER + sub, now);
     const sessionKept = userKept && usable(SESSION + sessionId, now);
     if (!userKept || !sessionKept) return undefined;
