@@ -21,10 +21,12 @@ const logger = createLogger('cognito-events');
 const events = createCognitoEvents({
   accessStore: createDynamoAccessStore(createDocumentClient(data), data),
   rolesOf: (userPoolId, username) => listRoles(cognito, userPoolId, username),
-  subOf: async (userPoolId, username) => {
+  userOf: async (userPoolId, username) => {
     try {
       const user = await cognito.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: username }));
-      return user.UserAttributes?.find((a) => a.Name === 'sub')?.Value;
+      const sub = user.UserAttributes?.find((a) => a.Name === 'sub')?.Value;
+      if (!sub) return undefined;
+      return { sub, ...(user.UserCreateDate ? { createdAtMs: user.UserCreateDate.getTime() } : {}) };
     } catch (error) {
       if (awsErrorName(error) === 'UserNotFoundException') return undefined;
       throw error;

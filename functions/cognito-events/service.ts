@@ -55,8 +55,8 @@ export interface CognitoEventsDeps {
   accessStore: Pick<AccessStore, 'getUser' | 'raiseCutOff' | 'setDisabled' | 'syncRoles' | 'recordUsername' | 'subForUsername'>;
   /** The user's current roles in Cognito (AdminListGroupsForUser). */
   rolesOf(userPoolId: string, username: string): Promise<Role[]>;
-  /** The `sub` of a user Cognito still has. */
-  subOf(userPoolId: string, username: string): Promise<string | undefined>;
+  /** The user Cognito has now under a username: their `sub` and when they were created (epoch ms). */
+  userOf(userPoolId: string, username: string): Promise<{ sub: string; createdAtMs?: number } | undefined>;
   /** The pool whose events are synced; others are ignored. */
   userPoolId?: string;
   logger: Logger;
@@ -98,14 +98,24 @@ export const createCognitoEvents = (deps: CognitoEventsDeps) => {
     return event;
   };
 
-  /** The user an event is about: by `sub` where CloudTrail gives it, else by username. */
-  const resolveUser = async (detail: CloudTrailDetail, userPoolId: string): Promise<{ sub: string; username: string } | undefined> => {
+  /**
+   * The user an event is about: by `sub` where CloudTrail gives it, else by username. A username
+   * can name another person by the time a late event arrives (the user deleted, someone
+   * re-created under the same email): the user Cognito has now is taken only if they existed at
+   * the event's time; else the recorded pointer, if it names someone else; else nobody (reported).
+   */
+  const resolveUser = async (detail: CloudTrailDetail, userPoolId: string, atMs: number): Promise<{ sub: string; username: string } | undefined> => {
     const named = detail.requestParameters?.username;
     const username = typeof named === 'string' && named !== '' && !isHidden(named) ? named : undefined;
     const given = detail.additionalEventData?.sub;
-    const sub =
-      (typeof given === 'string' && given !== '' && !isHidden(given) ? given : undefined) ??
-      (username ? ((await accessStore.subForUsername(username)) ?? (await deps.subOf(userPoolId, username))) : undefined);
+    let sub = typeof given === 'string' && given !== '' && !isHidden(given) ? given : undefined;
+    if (!sub && username) {
+      const current = await deps.userOf(userPoolId, username);
+      const pointer = await accessStore.subForUsername(username);
+      const currentExistedThen = current !== undefined && (current.createdAtMs === undefined || current.createdAtMs <= atMs);
+      if (currentExistedThen) sub = current.sub;
+      else if (pointer && pointer !== current?.sub) sub = pointer;
+    }
     if (!sub) return undefined;
     return { sub, username: username ?? (await accessStore.getUser(sub))?.username ?? sub };
   };
@@ -123,7 +133,7 @@ export const createCognitoEvents = (deps: CognitoEventsDeps) => {
     if (!Number.isFinite(atMs)) return { applied: false, reason: 'no_time' };
     const at = Math.floor(atMs / 1000);
 
-    const user = await resolveUser(detail, userPoolId);
+    const user = await resolveUser(detail, userPoolId, atMs);
     if (!user) {
       // Reported, never silently dropped: an operator can apply it through the gateway's API.
       logger.error('cognito event about an unknown user', { code: 'cognito_event_unresolved', eventName: name, eventTime: detail.eventTime });

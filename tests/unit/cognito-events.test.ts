@@ -30,8 +30,11 @@ afterAll(() => table.stop());
 
 /** Cognito's groups, as a fake directory the tests change. */
 let groups: Map<string, Role[]>;
+/** Cognito's users now, by username, as a fake directory the tests change. */
+let directory: Map<string, { sub: string; createdAtMs?: number }>;
 beforeEach(() => {
   groups = new Map();
+  directory = new Map();
 });
 
 const newUser = () => {
@@ -43,7 +46,7 @@ const events = (now: () => number = Date.now) =>
   createCognitoEvents({
     accessStore: store,
     rolesOf: async (_pool, username) => [...(groups.get(username) ?? [])],
-    subOf: async () => undefined,
+    userOf: async (_pool, username) => directory.get(username),
     userPoolId: POOL,
     logger,
     now,
@@ -142,7 +145,7 @@ describe('pre-token-generation trigger', () => {
     const broken = createCognitoEvents({
       accessStore: { ...store, getUser: async () => Promise.reject(new Error('database down')) },
       rolesOf: async () => [],
-      subOf: async () => undefined,
+      userOf: async () => undefined,
       logger,
     });
     await assert.rejects(broken.preTokenGeneration(triggerEvent(newUser(), [])), /database down/);
@@ -225,6 +228,35 @@ describe('Cognito event sync', () => {
     await store.recordUsername(user);
     assert.equal((await events().syncEvent(trailEvent('AdminDeleteUser', { username: user.username }))).applied, true);
     assert.notEqual((await store.getUser(user.sub))?.deletedAt, undefined);
+  });
+
+  it('applies a late event to the user who had the username then, not to someone re-created under it since', async () => {
+    const old = newUser();
+    await store.recordUsername(old);
+    // Deleted at 10:00:05; the same email signed up again at 10:01 and signed in (the pointer moved).
+    const reborn = { sub: `${old.sub}-new`, username: old.username };
+    directory.set(old.username, { sub: reborn.sub, createdAtMs: Date.parse('2026-12-02T10:01:00Z') });
+    await store.recordUsername(reborn);
+    const outcome = await events().syncEvent(trailEvent('AdminDeleteUser', { username: old.username, time: '2026-12-02T10:00:05Z' }));
+    // The pointer names the new user too: nobody is left to apply it to. Reported, never applied to them.
+    assert.deepEqual(outcome, { applied: false, reason: 'unresolved_user' });
+    assert.equal((await store.getUser(reborn.sub))?.deletedAt, undefined);
+  });
+
+  it('applies a late event through the pointer when it still names the earlier user', async () => {
+    const old = newUser();
+    await store.recordUsername(old);
+    directory.set(old.username, { sub: `${old.sub}-new`, createdAtMs: Date.parse('2026-12-02T10:01:00Z') });
+    assert.equal((await events().syncEvent(trailEvent('AdminDeleteUser', { username: old.username, time: '2026-12-02T10:00:05Z' }))).applied, true);
+    assert.notEqual((await store.getUser(old.sub))?.deletedAt, undefined);
+    assert.equal(await store.getUser(`${old.sub}-new`), undefined);
+  });
+
+  it('applies an event to the user Cognito has now when they existed at its time', async () => {
+    const user = newUser();
+    directory.set(user.username, { sub: user.sub, createdAtMs: Date.parse('2026-12-01T00:00:00Z') });
+    await events().syncEvent(trailEvent('AdminUserGlobalSignOut', { username: user.username, time: '2026-12-02T10:00:05Z' }));
+    assert.equal((await store.getUser(user.sub))?.signedOutAt, Date.parse('2026-12-02T10:00:05Z') / 1000);
   });
 
   it('applies a global sign-out made in Cognito as a sign-out cut-off at the event time', async () => {
