@@ -178,6 +178,28 @@ export interface SessionConfig {
 
 const region = (env: Env): string => value(env, 'AWS_REGION') ?? value(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1';
 
+/** `RESOURCE_SERVER_ID`: the Cognito resource server whose scopes machine tokens carry. */
+const resourceServerIdOf = (env: Env): string => {
+  const resourceServerId = value(env, 'RESOURCE_SERVER_ID') ?? 'gateway';
+  if (/\s/.test(resourceServerId) || resourceServerId.length > 256) {
+    throw new ConfigurationError(`RESOURCE_SERVER_ID must be Cognito's resource server identifier (no spaces), got "${resourceServerId}"`);
+  }
+  return resourceServerId;
+};
+
+export interface DocsConfig {
+  /** Where machine clients get client-credentials tokens (the OpenAPI document's OAuth2 flow). */
+  tokenUrl: string;
+  resourceServerId: string;
+}
+
+/** The docs function's: `TOKEN_URL` (required; https outside the local stack) and `RESOURCE_SERVER_ID`. */
+export const docsConfig = (env: Env = process.env): DocsConfig => {
+  const tokenUrl = url(env, 'TOKEN_URL', runsLocally(env));
+  if (tokenUrl === undefined) throw new ConfigurationError('Missing required environment variable TOKEN_URL');
+  return { tokenUrl, resourceServerId: resourceServerIdOf(env) };
+};
+
 export const identityConfig = (env: Env = process.env): IdentityConfig => {
   const userPoolId = required(env, 'COGNITO_USER_POOL_ID');
   const awsRegion = region(env);
@@ -185,10 +207,7 @@ export const identityConfig = (env: Env = process.env): IdentityConfig => {
   const issuer = url(env, 'COGNITO_ISSUER', local) ?? `https://cognito-idp.${awsRegion}.amazonaws.com/${userPoolId}`;
   const cognitoEndpoint = url(env, 'COGNITO_ENDPOINT', local);
   const clientId = required(env, 'COGNITO_CLIENT_ID');
-  const resourceServerId = value(env, 'RESOURCE_SERVER_ID') ?? 'gateway';
-  if (/\s/.test(resourceServerId) || resourceServerId.length > 256) {
-    throw new ConfigurationError(`RESOURCE_SERVER_ID must be Cognito's resource server identifier (no spaces), got "${resourceServerId}"`);
-  }
+  const resourceServerId = resourceServerIdOf(env);
   return {
     region: awsRegion,
     userPoolId,

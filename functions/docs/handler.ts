@@ -6,18 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { docsConfig } from '../../lib/config';
 import { createDocsService } from './service';
-
-const required = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is required (serverless.yml sets it)`);
-  return value;
-};
 
 const swaggerUiDir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 
 export const handler = createDocsService({
-  document: { tokenUrl: required('TOKEN_URL'), resourceServerId: required('RESOURCE_SERVER_ID') },
+  document: docsConfig(),
   swaggerUi: (name) => {
     try {
       return readFileSync(path.join(swaggerUiDir, path.basename(name)));

@@ -1,6 +1,6 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { apiKeyConfig, authorizerConfig, cognitoApiConfig, dataConfig, identityConfig, runsLocally, sessionConfig, signUpConfig, verificationCacheConfig } from '../../lib/config';
+import { apiKeyConfig, authorizerConfig, cognitoApiConfig, dataConfig, docsConfig, identityConfig, runsLocally, sessionConfig, signUpConfig, verificationCacheConfig } from '../../lib/config';
 import { ConfigurationError } from '../../lib/errors';
 import { TEST_MAC_KEYS, macKeysEnv } from './fixtures';
 
@@ -139,6 +139,23 @@ describe('dataConfig', () => {
     assert.equal(dataConfig({ ...DATA, ACCESS_CHANGES_SHARDS: '1' }).changeLog.shards, 1);
     assert.equal(dataConfig({ ...DATA, ACCESS_CHANGES_SHARDS: '64' }).changeLog.shards, 64);
     for (const bad of ['0', '65', '2.5', 'eight']) assertConfigError(() => dataConfig({ ...DATA, ACCESS_CHANGES_SHARDS: bad }), 'ACCESS_CHANGES_SHARDS');
+  });
+});
+
+describe('docsConfig', () => {
+  it('reads the token URL and the resource server id', () => {
+    assert.deepEqual(docsConfig({ TOKEN_URL: 'https://auth.example.com/oauth2/token', RESOURCE_SERVER_ID: 'shop' }), {
+      tokenUrl: 'https://auth.example.com/oauth2/token',
+      resourceServerId: 'shop',
+    });
+    assert.equal(docsConfig({ TOKEN_URL: 'https://auth.example.com/oauth2/token' }).resourceServerId, 'gateway');
+  });
+
+  it('needs TOKEN_URL, https outside the local stack, naming the variable', () => {
+    assertConfigError(() => docsConfig({}), 'TOKEN_URL');
+    assertConfigError(() => docsConfig({ TOKEN_URL: 'http://127.0.0.1:9230/oauth2/token' }), 'TOKEN_URL');
+    assert.equal(docsConfig({ ...LOCAL, TOKEN_URL: 'http://127.0.0.1:9230/oauth2/token' }).tokenUrl, 'http://127.0.0.1:9230/oauth2/token');
+    assertConfigError(() => docsConfig({ TOKEN_URL: 'https://auth.example.com/token', RESOURCE_SERVER_ID: 'has space' }), 'RESOURCE_SERVER_ID');
   });
 });
 
