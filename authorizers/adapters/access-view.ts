@@ -137,44 +137,54 @@ export const createAccessView = (options: AccessViewOptions): AccessView => {
   };
 
   const pollOnce = async (): Promise<boolean> => {
-      const started = clock();
-      try {
-        if (polledAt === undefined || started - polledAt > resyncAfterMs) {
-          // Nothing kept can be trusted after a gap this long, and nothing needs the log: every
-          // record read from now on is read after whatever changed before.
-          kept.clear();
-        } else {
-          const from = polledAt - overlapMs;
-          const after = changeSortKey(from, '');
-          for (let bucket = changeBucket(from); bucket <= changeBucket(started + skewMs); bucket += 1) {
-            stats.polls += 1;
-            applyEntries(await reader.queryAfter(changeLog.table, changePartition(bucket, shard), after));
-          }
+    const started = clock();
+    try {
+      if (polledAt === undefined || started - polledAt > resyncAfterMs) {
+        // Nothing kept can be trusted after a gap this long, and nothing needs the log: every
+        // record read from now on is read after whatever changed before.
+        kept.clear();
+      } else {
+        const from = polledAt - overlapMs;
+        const after = changeSortKey(from, '');
+        for (let bucket = changeBucket(from); bucket <= changeBucket(started + skewMs); bucket += 1) {
+          stats.polls += 1;
+          applyEntries(await reader.queryAfter(changeLog.table, changePartition(bucket, shard), after));
         }
-        polledAt = started;
-        generation += 1;
-        return true;
-      } catch (error) {
-        stats.pollFailures += 1;
-        logger.warn('access change log unavailable', { errorName: (error as Error)?.name });
-        return false;
       }
+      polledAt = started;
+      generation += 1;
+      return true;
+    } catch (error) {
+      stats.pollFailures += 1;
+      logger.warn('access change log unavailable', { errorName: (error as Error)?.name });
+      return false;
+    }
   };
 
   /**
-   * Past half the bound, the next poll starts without this decision waiting for it: under
-   * steady traffic no decision waits on the log. (A decision made meanwhile uses the previous
-   * poll, still within the bound; a Lambda frozen between invocations finishes the poll when it
-   * thaws, and a decision that finds the bound passed waits for that same poll.)
+   * The time now, if kept records may decide (the last good poll started within the bound);
+   * undefined if not. Past half the bound, it also starts the next poll without the decision
+   * waiting for it: under steady traffic no decision waits on the log. (A decision made meanwhile
+   * uses the previous poll, still within the bound; a Lambda frozen between invocations finishes
+   * the poll when it thaws, and a decision that finds the bound passed waits for that same poll.)
    */
-  const pollAhead = (now: number) => {
-    if (polling || polledAt === undefined || now - polledAt <= maxStalenessMs / 2) return;
-    void poll();
+  const freshNow = (): number | undefined => {
+    if (polledAt === undefined) return undefined;
+    const now = clock();
+    if (now - polledAt > maxStalenessMs) return undefined;
+    if (!polling && now - polledAt > maxStalenessMs / 2) void poll();
+    return now;
   };
 
-  /** Whether kept records may decide now: the last good poll started within the bound. */
+  /** A kept record young enough to use. */
+  const usable = (pk: string, now: number): Kept | undefined => {
+    const record = kept.get(pk);
+    return record && now - record.readAt <= recordMaxAgeMs ? record : undefined;
+  };
+
+  /** Whether kept records may decide: fresh now, or after the poll this decision waits for. */
   const fresh = async (cost: ReadCost | undefined): Promise<boolean> => {
-    if (polledAt !== undefined && clock() - polledAt <= maxStalenessMs) return true;
+    if (freshNow() !== undefined) return true;
     const before = stats.polls;
     const ok = await poll();
     // The decision that waited for the poll is charged with its queries.
@@ -184,14 +194,12 @@ export const createAccessView = (options: AccessViewOptions): AccessView => {
 
   /** Every record from what is kept, when the view is fresh and keeps them all: no await at all. */
   const keptOnly = (pks: readonly string[]): Map<string, Item> | undefined => {
-    if (polledAt === undefined) return undefined;
-    const now = clock();
-    if (now - polledAt > maxStalenessMs) return undefined;
-    pollAhead(now);
+    const now = freshNow();
+    if (now === undefined) return undefined;
     const found = new Map<string, Item>();
     for (const pk of pks) {
-      const record = kept.get(pk);
-      if (!record || now - record.readAt > recordMaxAgeMs) return undefined;
+      const record = usable(pk, now);
+      if (!record) return undefined;
       if (record.item) found.set(pk, record.item);
     }
     return found;
@@ -203,12 +211,9 @@ export const createAccessView = (options: AccessViewOptions): AccessView => {
     const found = new Map<string, Item>();
     const missing: string[] = [];
     for (const pk of pks) {
-      const record = trusted ? kept.get(pk) : undefined;
-      if (record && now - record.readAt <= recordMaxAgeMs) {
-        if (record.item) found.set(pk, record.item);
-      } else {
-        missing.push(pk);
-      }
+      const record = trusted ? usable(pk, now) : undefined;
+      if (!record) missing.push(pk);
+      else if (record.item) found.set(pk, record.item);
     }
     if (missing.length === 0) return found;
 
@@ -226,18 +231,10 @@ export const createAccessView = (options: AccessViewOptions): AccessView => {
     return found;
   };
 
-  /** A kept record young enough to use, when the view is fresh. */
-  const usable = (pk: string, now: number): Kept | undefined => {
-    const record = kept.get(pk);
-    return record && now - record.readAt <= recordMaxAgeMs ? record : undefined;
-  };
-
   /** The snapshot from kept records alone, parsed once per read: the warm path, no await. */
   const keptSnapshot = (sub: string, sessionId: string): AccessSnapshot | undefined => {
-    if (polledAt === undefined) return undefined;
-    const now = clock();
-    if (now - polledAt > maxStalenessMs) return undefined;
-    pollAhead(now);
+    const now = freshNow();
+    if (now === undefined) return undefined;
     const userKept = usable(USER + sub, now);
     const sessionKept = userKept && usable(SESSION + sessionId, now);
     if (!userKept || !sessionKept) return undefined;
