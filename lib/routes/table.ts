@@ -144,6 +144,9 @@ const pageQuery = (max: number, fallback: number, nextToken: z.ZodMiniType<strin
     nextToken: described(z.optional(nextToken), 'The `nextToken` of the previous page'),
   });
 
+/** A page of a list: its items and, when there are more, the `nextToken` for the next page. */
+const page = <T extends z.ZodMiniType>(item: T) => z.object({ items: z.array(item), nextToken: z.optional(z.string()) });
+
 const uniqueItems = (what: string) => z.refine<unknown[]>((items) => new Set(items).size === items.length, `must not repeat ${what}`);
 
 const refreshToken = z.string().check(z.minLength(1), z.maxLength(8192));
@@ -309,7 +312,7 @@ export const ROUTE_TABLE = {
     summary: 'List the catalog, a page at a time',
     query: pageQuery(100, 50, z.string().check(z.maxLength(512))),
     responses: {
-      200: { description: 'A page of products', schema: z.object({ items: z.array(product), nextToken: z.optional(z.string()) }) },
+      200: { description: 'A page of products', schema: page(product) },
       400: BAD_REQUEST,
       503: UNAVAILABLE,
     },
@@ -343,7 +346,7 @@ export const ROUTE_TABLE = {
       branch: described(z.optional(idSchema), 'Only users who manage this branch'),
     }),
     responses: {
-      200: { description: 'A page of users', schema: z.object({ items: z.array(directoryUser), nextToken: z.optional(z.string()) }) },
+      200: { description: 'A page of users', schema: page(directoryUser) },
       400: BAD_REQUEST,
       503: UNAVAILABLE,
     },
@@ -437,7 +440,7 @@ export const ROUTE_TABLE = {
     summary: 'List branches, a page at a time: an admin every branch, a manager their own',
     query: pageQuery(100, 50, z.string().check(z.maxLength(512))),
     responses: {
-      200: { description: 'A page of branches', schema: z.object({ items: z.array(branch), nextToken: z.optional(z.string()) }) },
+      200: { description: 'A page of branches', schema: page(branch) },
       400: BAD_REQUEST,
       503: UNAVAILABLE,
     },
