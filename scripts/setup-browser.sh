@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the browser the explorer's browser test drives (tests/integration/explorer.test.ts):
-# Debian's `chromium` package. `.ci/run` runs this before `npm ci`; on a developer machine run
-# `npm run setup:browser` once (it uses sudo when not root). Already installed: nothing to do.
+# Debian's `chromium` package. `npm test` runs it first (it uses sudo when not root); already
+# installed: nothing to do, at once.
 # Elsewhere (macOS, another distribution), point CHROMIUM_PATH at any Chromium or Chrome instead.
 set -euo pipefail
 if [ -n "${CHROMIUM_PATH:-}" ] && [ -x "${CHROMIUM_PATH}" ]; then

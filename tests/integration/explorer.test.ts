@@ -1,6 +1,6 @@
 /**
  * The API explorer in a real browser: headless Chromium (Debian's `chromium`, which
- * scripts/setup-browser.sh installs and .ci/run runs; CHROMIUM_PATH for another one) driven by
+ * scripts/setup-browser.sh installs and npm test runs first; CHROMIUM_PATH for another one) driven by
  * playwright-core opens `/docs`, signs in as the branch manager through the page's form, and
  * uses swagger-ui's "try it out" on `GET /branches/{branchId}/products`: branch 1 answers 200
  * with the stock, branch 2 answers 403. A pasted API key works the same way. The page must load
