@@ -16,7 +16,7 @@ const setup = () => {
   const cognito = new FakeIdentity();
   const account = cognito.add(['customer']);
   const { logger } = recordingLogger('auth');
-  const handler = createAuthService({ identity: cognito, accessStore: {} as AuthDeps['accessStore'], config: { refreshTokenValidityDays: 30 } }, logger);
+  const handler = createAuthService({ identity: cognito, accessStore: {} as AuthDeps['accessStore'], mfa: {} as AuthDeps['mfa'], config: { refreshTokenValidityDays: 30 } }, logger);
   const caller = roleContext({ sub: account.sub, username: account.username, roles: ['customer'], tokenId: 'jti-1' });
   const change = (token: string | undefined, context = caller) =>
     handler(
