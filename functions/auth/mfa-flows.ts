@@ -101,9 +101,9 @@ export const createMfaFlows = (deps: MfaDeps) => {
     if (secret === undefined) {
       throw new ConflictError('mfa_secret_unknown', 'This authenticator was not set up through the gateway: an admin can reset it');
     }
-    await withCode(caller, input.code, async () => {
-      if (!totpMatches(secret, input.code, epochSeconds(clock()))) throw invalidCode();
-    });
+    await withCode(caller, input.code, () =>
+      totpMatches(secret, input.code, epochSeconds(clock())) ? Promise.resolve() : Promise.reject(invalidCode()),
+    );
     await deps.identity.setSoftwareTokenMfa(accessToken, false);
     await deps.accessStore.setMfa({ sub: caller.sub, username: caller.username, enabled: false, versionMs: clock() });
     await deps.mfa.forgetSecrets(caller.sub);

@@ -97,7 +97,8 @@ export const createUsersFlows = (deps: UsersDeps) => {
     const candidates = query.branch === undefined ? page.users : page.users.filter((user) => branchesOf(user).includes(query.branch!));
     const roles = await mapLimited(candidates, LOOKUP_CONCURRENCY, (user: DirectoryUser) => deps.identity.rolesOf(user.username));
     const items = candidates
-      .map((user, i) => ({ ...user, roles: roles[i] ?? [], branches: branchesOf(user) }))
+      // Cognito's user lists do not say whether MFA is on (AdminGetUser does): not listed.
+      .map(({ mfaEnabled: _unlisted, ...user }, i) => ({ ...user, roles: roles[i] ?? [], branches: branchesOf(user) }))
       // A branch's users are its managers: branches recorded for a user without the role grant nothing.
       .filter((user) => query.branch === undefined || user.roles.includes('branch-manager'));
     return { items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };

@@ -37,6 +37,9 @@
  *  6. `AdminSetUserMFAPreference`, which cognito-local 5.3 lacks (an admin turning a user's
  *     authenticator off, `POST /users/{username}/mfa/reset`): the same change as its own
  *     `SetUserMFAPreference`, for the user named by pool id and username, as on AWS.
+ *  7. The refresh token of a login finished by `RespondToAuthChallenge` (an MFA code, a new
+ *     password) works: upstream stores only InitiateAuth's refresh tokens with the user, so a
+ *     refresh of the others answers NotAuthorized; on AWS they work as any login's.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { appendFileSync } from 'node:fs';
@@ -145,11 +148,29 @@ const adminSetUserMfaPreference =
     return {};
   };
 
-/** The router, with the targets cognito-local lacks. */
+/** RespondToAuthChallenge, with the refresh token it issues stored with the user as InitiateAuth's are (7). */
+const storingChallengeRefreshTokens =
+  (route: Route, services: Services): Route =>
+  async (ctx, req) => {
+    const result = (await route(ctx, req)) as { AuthenticationResult?: { RefreshToken?: string } } | undefined;
+    const refreshToken = result?.AuthenticationResult?.RefreshToken;
+    const body = req as { ClientId?: unknown; ChallengeResponses?: { USERNAME?: unknown } };
+    if (refreshToken && typeof body.ClientId === 'string' && typeof body.ChallengeResponses?.USERNAME === 'string') {
+      const userPool = await services.cognito.getUserPoolForClientId(ctx, body.ClientId);
+      const user = await userPool.getUserByUsername(ctx, body.ChallengeResponses.USERNAME);
+      if (user) await userPool.storeRefreshToken(ctx, refreshToken, user);
+    }
+    return result;
+  };
+
+/** The router, with the targets cognito-local lacks (6) or gets wrong for the gateway (7). */
 const withMissingTargets =
   (router: Router, services: Services): Router =>
-  (target) =>
-    target === 'AdminSetUserMFAPreference' ? adminSetUserMfaPreference(services) : router(target);
+  (target) => {
+    if (target === 'AdminSetUserMFAPreference') return adminSetUserMfaPreference(services);
+    if (target === 'RespondToAuthChallenge') return storingChallengeRefreshTokens(router(target), services);
+    return router(target);
+  };
 
 const signingKey = createPrivateKey(privateKey.pem);
 

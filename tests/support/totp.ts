@@ -61,16 +61,22 @@ export const totp = (secret: string, options: { atMs?: number; steps?: number } 
 export const msLeftInStep = (atMs = Date.now()): number => 30_000 - (atMs % 30_000);
 
 /**
- * A code no earlier call of this helper returned for this secret: the next step's code once the
- * current one was used (waiting into that step if it is not there yet). AWS and the gateway
- * refuse a code used twice, so a test that needs two codes waits for the next step.
+ * A code of the secret that no earlier call returned (`used` remembers them): the current
+ * step's, then the next one's, then the previous one's, which Cognito and the gateway all accept
+ * (one step of drift either way). AWS and the gateway refuse a code used twice, so a test that
+ * needs a fourth code waits for the next step. Never within 3 s of a step's end, so the code is
+ * still valid when it arrives.
  */
 export const freshCode = async (secret: string, used: Set<string>): Promise<string> => {
   for (;;) {
-    const code = totp(secret);
-    if (!used.has(code)) {
-      used.add(code);
-      return code;
+    if (msLeftInStep() < 3000) await new Promise((resolve) => setTimeout(resolve, msLeftInStep() + 50));
+    const now = Date.now();
+    for (const steps of [0, 1, -1]) {
+      const code = totp(secret, { atMs: now, steps });
+      if (!used.has(code)) {
+        used.add(code);
+        return code;
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, msLeftInStep() + 50));
   }

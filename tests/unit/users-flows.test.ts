@@ -210,7 +210,15 @@ describe('me', () => {
 
     const me = await flows.me(callerFor(manager, { branches: ['3'] }));
 
-    assert.deepEqual(me, { sub: manager.sub, username: manager.username, email: manager.email, roles: ['branch-manager'], branches: ['3'], authType: 'user' });
+    assert.deepEqual(me, {
+      sub: manager.sub,
+      username: manager.username,
+      email: manager.email,
+      roles: ['branch-manager'],
+      branches: ['3'],
+      authType: 'user',
+      mfa: { enabled: false, setupRequired: false },
+    });
   });
 
   it('answers an API key with its id and scopes too', async () => {
@@ -228,6 +236,7 @@ describe('me', () => {
       authType: 'api_key',
       keyId: 'feedfacefeedfacefeed',
       scopes: ['profile:read'],
+      mfa: { enabled: false, setupRequired: false },
     });
   });
 
