@@ -186,7 +186,9 @@ export class FakeIdentity implements IdentityProvider {
 
   async adminDisableSoftwareTokenMfa(username: string): Promise<void> {
     await this.enter('adminDisableSoftwareTokenMfa', username);
-    this.account(username).mfaEnabled = false;
+    const account = this.account(username);
+    await this.meanwhile.adminDisableSoftwareTokenMfa?.();
+    account.mfaEnabled = false;
   }
 
   async respondToSoftwareTokenMfa(username: string, session: string, code: string): Promise<IssuedTokens> {
