@@ -9,7 +9,7 @@
  */
 import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { BadRequestError, NotFoundError } from '../../lib/errors';
+import { BadRequestError, NotFoundError, UnauthorizedError } from '../../lib/errors';
 import { epochSeconds, systemClock, type Clock } from '../../lib/clock';
 import { loginCutOff, revocationReason, SessionRevokedError, type ChallengeRecords, type MfaRecords, type SessionRecords, type UserRecords } from '../../lib/access/store';
 import { CHALLENGE_TTL_SECONDS } from '../../lib/access/store/challenges';
@@ -24,7 +24,6 @@ import {
   type LoginChallenge,
 } from '../../lib/identity/cognito';
 import { TOTP_VALIDITY_SECONDS } from '../../lib/identity/totp';
-import { UnauthorizedError } from '../../lib/errors';
 import { signOutEverywhereInCognito } from '../../lib/identity/global-sign-out';
 import type { SessionConfig, SignUpConfig } from '../../lib/config';
 import type { UserRoleContext } from '../../lib/policy/role-context';
@@ -99,13 +98,20 @@ export const createAuthFlows = (deps: AuthDeps) => {
    * deleted or disabled user, issued again (with `again`) when a cut-off in this very second
    * would refuse them, and recorded so that logout and every revocation rule reach them.
    */
-  const startSession = async (issued: IssuedTokens, again: () => Promise<IssuedTokens>): Promise<TokenAnswer> => {
+  const startSession = async (issued: IssuedTokens, again: () => Promise<IssuedTokens>, options: { passwordOnly?: boolean } = {}): Promise<TokenAnswer> => {
     let tokens = issued;
     let token = describe(tokens.accessToken);
     const user = await deps.accessStore.getUser(token.sub);
     // A deleted or disabled account gets the same answer as a wrong password (the trigger
     // refuses both at Cognito already; this holds where it has not run).
     if (user?.deletedAt !== undefined || user?.disabled) throw invalidCredentials();
+    if (options.passwordOnly && user?.mfaEnabled === true) {
+      // The gateway turned MFA on and nothing turned it off through the gateway, yet Cognito
+      // asked for no code: someone turned it off at Cognito directly (SetUserMFAPreference
+      // takes only an access token). No tokens here; an admin's reset puts it straight.
+      logger.error('mfa off at Cognito but on at the gateway', { code: 'mfa_off_outside_gateway', sub: token.sub });
+      throw invalidCredentials();
+    }
     if (revocationReason({ ...(user ? { user } : {}) }, { issuedAt: token.iat, authTime: token.authTime })) {
       // A cut-off in this very second (they refuse up to and including their second): sign
       // in again once that second is over, so the new session is not born revoked.
@@ -139,7 +145,7 @@ export const createAuthFlows = (deps: AuthDeps) => {
       logger.info('login challenge', { challenge: result.challenge });
       return result;
     }
-    return startSession(result, () => signIn(input.username, input.password));
+    return startSession(result, () => signIn(input.username, input.password), { passwordOnly: true });
   };
 
   /** The new-password challenge of a login answered: the password is set, and a session starts as at login. */

@@ -189,3 +189,14 @@ describe('turning MFA off (disable)', () => {
     await assert.rejects(mfa.disable(caller, tokens.accessToken, { code: '000000' }), isCode('mfa_not_enabled', 409));
   });
 });
+
+describe('MFA turned off at Cognito directly (not through the gateway)', () => {
+  it('refuses a password-only login of a user the gateway has MFA on for, with the answer of a wrong password, and says so in the log', async () => {
+    const { turnOn, auth, credentials, cognito, account, lines } = setup();
+    await turnOn();
+    // What SetUserMFAPreference with the user's own access token does at Cognito, code or not.
+    cognito.accounts.get(account.username)!.mfaEnabled = false;
+    await assert.rejects(auth.login(credentials), isCode('invalid_credentials', 401));
+    assert.ok(lines.some((line) => line.level === 'error' && JSON.stringify(line.extra).includes('mfa_off_outside_gateway')));
+  });
+});
