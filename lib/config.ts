@@ -11,7 +11,7 @@
 import { API_KEY_VERSION, MIN_MAC_KEY_BYTES, type ApiKeyMacKey } from './access/api-keys';
 import type { ChangeLogConfig } from './access/change-log';
 import { ConfigurationError } from './errors';
-import { isRole, type Role } from './policy/route-policy';
+import { isRole, ROLES, type Role } from './policy/route-policy';
 
 type Env = Record<string, string | undefined>;
 
@@ -337,6 +337,8 @@ export interface AuthorizerConfig {
   machineClients: MachineClientConfig[];
   /** As in `ApiKeyConfig`: the ring that tells the gateway's keys from forged ones. */
   apiKeyMacKeys: ApiKeyMacKey[];
+  /** `MFA_REQUIRED_ROLES` (`mfaRequiredRoles`): roles that open nothing but MFA's setup until it is on. */
+  mfaRequiredRoles?: Role[];
 }
 
 export const authorizerConfig = (env: Env = process.env): AuthorizerConfig => {
@@ -355,7 +357,50 @@ export const authorizerConfig = (env: Env = process.env): AuthorizerConfig => {
     resourceServerId,
     machineClients,
     apiKeyMacKeys: apiKeyConfig(env).macKeys,
+    mfaRequiredRoles: mfaRequiredRoles(env),
   };
+};
+
+/**
+ * `MFA_REQUIRED_ROLES`: the roles whose holders must sign in with an authenticator app: until
+ * they turn MFA on, every protected route but its setup, `/users/me` and logout refuses them
+ * (403 `mfa_required`), their API keys too. Roles separated by commas, or `none`. Unset: `admin`,
+ * the account that holds every other. serverless.yml sets it from the `mfaRequiredRoles` param;
+ * the local stack sets `none` so that its seeded users and the README walkthrough sign in with
+ * passwords alone.
+ */
+export const mfaRequiredRoles = (env: Env = process.env): Role[] => {
+  const raw = value(env, 'MFA_REQUIRED_ROLES') ?? 'admin';
+  if (raw === 'none') return [];
+  const roles = raw.split(',').map((role) => role.trim());
+  for (const role of roles) {
+    if (!isRole(role)) throw new ConfigurationError(`MFA_REQUIRED_ROLES must be "none" or roles separated by commas (${ROLES.join(', ')}), got "${raw}"`);
+  }
+  return [...new Set(roles as Role[])];
+};
+
+export interface MfaConfig {
+  /**
+   * `MFA_SECRET_KEY`: base64 or base64url of at least 32 bytes. It seals the authenticator
+   * secrets the gateway keeps (lib/access/secret-box.ts). Required by the auth service. On AWS a
+   * secret CloudFormation generates (serverless.yml, MfaSecretKey); changing it makes the kept
+   * secrets unreadable, so users would have to set MFA up again to turn it off themselves.
+   */
+  secretKey: Buffer;
+  /** `MFA_ISSUER`: the name authenticator apps show for the account (default `API Gateway`). */
+  issuer: string;
+}
+
+export const mfaConfig = (env: Env = process.env): MfaConfig => {
+  const encoded = required(env, 'MFA_SECRET_KEY');
+  const unpadded = encoded.replace(/=+$/, '');
+  const secretKey = Buffer.from(unpadded.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (!BASE64.test(encoded) || unpadded.length % 4 === 1 || secretKey.length < 32) {
+    throw new ConfigurationError('MFA_SECRET_KEY must be base64 or base64url of at least 32 bytes (43 characters)');
+  }
+  const issuer = value(env, 'MFA_ISSUER') ?? 'API Gateway';
+  if (issuer.length > 64 || issuer.includes(':')) throw new ConfigurationError('MFA_ISSUER must be at most 64 characters, without ":"');
+  return { secretKey, issuer };
 };
 
 /**

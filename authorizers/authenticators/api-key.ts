@@ -7,13 +7,15 @@ import type { StructuredLogger } from '../../lib/metrics';
 import { looksLikeApiKey, type ApiKeyRing } from '../../lib/access/api-keys';
 import { apiKeyRefusal, type SnapshotReader } from '../../lib/access/records';
 import { epochSeconds, type Clock } from '../../lib/clock';
-import { deny, type AuditPrincipal, type Authenticator } from './types';
+import { deny, mustSetUpMfa, type AuditPrincipal, type Authenticator } from './types';
 
 export const createApiKeyAuthenticator = (deps: {
   apiKeys: Pick<ApiKeyRing, 'parse'>;
   accessStore: Pick<SnapshotReader, 'apiKey'>;
   logger: StructuredLogger;
   clock: Clock;
+  /** Roles whose holders' keys work only for MFA's setup routes until the owner turns MFA on. */
+  mfaRequiredRoles?: readonly string[];
 }): Authenticator => ({
   async authenticate({ credential, cost }) {
     if (credential === undefined || !looksLikeApiKey(credential)) return undefined;
@@ -36,15 +38,17 @@ export const createApiKeyAuthenticator = (deps: {
           : { authType: 'api_key', keyId: apiKey.id };
       return deny(401, refused ?? 'unknown_api_key', principal);
     }
+    const roles = owner.roles ?? [];
     return {
       authType: 'api_key',
       sub: owner.sub,
       username: owner.username,
-      roles: owner.roles ?? [],
+      roles,
       branches: owner.branches,
       scopes: key.scopes,
       keyId: key.id,
       expiresAt: key.expiresAt,
+      ...(mustSetUpMfa(roles, owner, deps.mfaRequiredRoles ?? []) ? { mfaRequired: true as const } : {}),
     };
   },
 });

@@ -24,6 +24,11 @@ export interface AuthenticatorDeps {
 }
 
 export const createAuthenticators = (deps: AuthenticatorDeps): readonly Authenticator[] => [
-  createApiKeyAuthenticator({ ...deps, apiKeys: createApiKeyRing(deps.config.apiKeyMacKeys) }),
-  createJwtAuthenticator({ ...deps, machineClients: deps.config.machineClients, resourceServerId: deps.config.resourceServerId }),
+  createApiKeyAuthenticator({ ...deps, apiKeys: createApiKeyRing(deps.config.apiKeyMacKeys), mfaRequiredRoles: deps.config.mfaRequiredRoles }),
+  createJwtAuthenticator({
+    ...deps,
+    machineClients: deps.config.machineClients,
+    resourceServerId: deps.config.resourceServerId,
+    mfaRequiredRoles: deps.config.mfaRequiredRoles,
+  }),
 ];

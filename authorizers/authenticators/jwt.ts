@@ -8,7 +8,7 @@ import { revocationReason, type SnapshotReader } from '../../lib/access/records'
 import type { MachineClientConfig } from '../../lib/config';
 import { isRole } from '../../lib/policy/route-policy';
 import { gatewayScopes, verificationFailureReason, type AccessTokenVerifier } from '../adapters/jwt-verifier';
-import { deny, type AuditPrincipal, type Authenticator } from './types';
+import { deny, mustSetUpMfa, type AuditPrincipal, type Authenticator } from './types';
 
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
@@ -18,6 +18,8 @@ export const createJwtAuthenticator = (deps: {
   logger: StructuredLogger;
   machineClients: readonly MachineClientConfig[];
   resourceServerId: string;
+  /** Roles whose holders may call only MFA's setup routes until their record says MFA is on. */
+  mfaRequiredRoles?: readonly string[];
 }): Authenticator => {
   const { verifier, accessStore, logger } = deps;
   const machineClients = new Map(deps.machineClients.map((client) => [client.clientId, client]));
@@ -63,11 +65,12 @@ export const createJwtAuthenticator = (deps: {
       }
       const revoked = revocationReason(snapshot, { issuedAt: claims.iat, authTime: claims.auth_time });
       if (revoked) return deny(401, revoked, principal);
+      const roles = (claims['cognito:groups'] ?? []).filter(isRole);
       return {
         authType: 'user',
         sub: claims.sub,
         username: claims.username,
-        roles: (claims['cognito:groups'] ?? []).filter(isRole),
+        roles,
         branches: snapshot.user?.branches ?? [],
         // A user's own token is limited by roles, not scopes.
         scopes: [],
@@ -75,6 +78,7 @@ export const createJwtAuthenticator = (deps: {
         sessionId,
         tokenId: claims.jti,
         expiresAt: claims.exp,
+        ...(mustSetUpMfa(roles, snapshot.user, deps.mfaRequiredRoles ?? []) ? { mfaRequired: true as const } : {}),
       };
     },
   };

@@ -47,3 +47,11 @@ export interface Authenticator {
   /** Who the caller is, why they are refused, or undefined when the credential is not this kind. */
   authenticate(request: AuthenticationRequest): Promise<RoleContext | Denial | undefined>;
 }
+
+/**
+ * Whether a user holding `roles` must turn MFA on before anything but its setup: a role of
+ * `MFA_REQUIRED_ROLES` and no `mfaEnabled` on the record the authenticator already read (no
+ * record: not on). No read of its own.
+ */
+export const mustSetUpMfa = (roles: readonly string[], user: { mfaEnabled?: boolean } | undefined, requiredRoles: readonly string[]): boolean =>
+  user?.mfaEnabled !== true && roles.some((role) => requiredRoles.includes(role));

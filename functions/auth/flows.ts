@@ -9,19 +9,21 @@
  */
 import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { BadRequestError, NotFoundError } from '../../lib/errors';
+import { BadRequestError, NotFoundError, UnauthorizedError } from '../../lib/errors';
 import { epochSeconds, systemClock, type Clock } from '../../lib/clock';
-import { loginCutOff, revocationReason, SessionRevokedError, type ChallengeRecords, type SessionRecords, type UserRecords } from '../../lib/access/store';
+import { loginCutOff, revocationReason, SessionRevokedError, type ChallengeRecords, type MfaRecords, type SessionRecords, type UserRecords } from '../../lib/access/store';
 import { CHALLENGE_TTL_SECONDS } from '../../lib/access/store/challenges';
 import {
   invalidChallengeSession,
   invalidCredentials,
   invalidRefreshToken,
   isChallenge,
+  tooManyAttempts,
   type IdentityProvider,
   type IssuedTokens,
-  type NewPasswordChallenge,
+  type LoginChallenge,
 } from '../../lib/identity/cognito';
+import { TOTP_VALIDITY_SECONDS } from '../../lib/identity/totp';
 import { signOutEverywhereInCognito } from '../../lib/identity/global-sign-out';
 import type { SessionConfig, SignUpConfig } from '../../lib/config';
 import type { UserRoleContext } from '../../lib/policy/role-context';
@@ -63,9 +65,11 @@ const tokenAnswer = (tokens: IssuedTokens, exp: number, now: number): TokenAnswe
 
 export interface AuthDeps {
   identity: IdentityProvider;
-  accessStore: Pick<UserRecords, 'getUser' | 'raiseCutOff'> & SessionRecords & ChallengeRecords;
-  /** Sign-up is off unless `signUp.enabled`. */
-  config: SessionConfig & { signUp?: SignUpConfig };
+  accessStore: Pick<UserRecords, 'getUser' | 'raiseCutOff' | 'setMfa'> & SessionRecords & ChallengeRecords;
+  /** Two-factor sign-in's own records: codes used, wrong codes counted, the sealed secret. */
+  mfa: MfaRecords;
+  /** Sign-up is off unless `signUp.enabled`; `mfaIssuer` names the gateway in authenticator apps. */
+  config: SessionConfig & { signUp?: SignUpConfig; mfaIssuer?: string };
   logger: Logger;
   clock?: Clock;
 }
@@ -94,13 +98,20 @@ export const createAuthFlows = (deps: AuthDeps) => {
    * deleted or disabled user, issued again (with `again`) when a cut-off in this very second
    * would refuse them, and recorded so that logout and every revocation rule reach them.
    */
-  const startSession = async (issued: IssuedTokens, again: () => Promise<IssuedTokens>): Promise<TokenAnswer> => {
+  const startSession = async (issued: IssuedTokens, again: () => Promise<IssuedTokens>, options: { passwordOnly?: boolean } = {}): Promise<TokenAnswer> => {
     let tokens = issued;
     let token = describe(tokens.accessToken);
     const user = await deps.accessStore.getUser(token.sub);
     // A deleted or disabled account gets the same answer as a wrong password (the trigger
     // refuses both at Cognito already; this holds where it has not run).
     if (user?.deletedAt !== undefined || user?.disabled) throw invalidCredentials();
+    if (options.passwordOnly && user?.mfaEnabled === true) {
+      // The gateway turned MFA on and nothing turned it off through the gateway, yet Cognito
+      // asked for no code: someone turned it off at Cognito directly (SetUserMFAPreference
+      // takes only an access token). No tokens here; an admin's reset puts it straight.
+      logger.error('mfa off at Cognito but on at the gateway', { code: 'mfa_off_outside_gateway', sub: token.sub });
+      throw invalidCredentials();
+    }
     if (revocationReason({ ...(user ? { user } : {}) }, { issuedAt: token.iat, authTime: token.authTime })) {
       // A cut-off in this very second (they refuse up to and including their second): sign
       // in again once that second is over, so the new session is not born revoked.
@@ -120,28 +131,63 @@ export const createAuthFlows = (deps: AuthDeps) => {
   };
 
   /** Username and password for tokens, through Cognito (and its trigger), recorded as a session. */
-  const login = async (input: { username: string; password: string }): Promise<TokenAnswer | NewPasswordChallenge> => {
+  const login = async (input: { username: string; password: string }): Promise<TokenAnswer | LoginChallenge> => {
     const result = await deps.identity.passwordLogin(input.username, input.password);
     if (isChallenge(result)) {
-      // A temporary password: no tokens until the user picks their own. The gateway remembers
+      // A temporary password, or MFA on: no tokens until the next step. The gateway remembers
       // the challenge it handed out, so that only it, once, for this user, can be answered.
       await deps.accessStore.recordChallenge({
         session: result.session,
         username: result.username,
         expiresAt: epochSeconds(clock()) + CHALLENGE_TTL_SECONDS,
+        challenge: result.challenge,
       });
       logger.info('login challenge', { challenge: result.challenge });
       return result;
     }
-    return startSession(result, () => signIn(input.username, input.password));
+    return startSession(result, () => signIn(input.username, input.password), { passwordOnly: true });
   };
 
   /** The new-password challenge of a login answered: the password is set, and a session starts as at login. */
   const newPassword = async (input: { username: string; session: string; newPassword: string }): Promise<TokenAnswer> => {
-    const taken = await deps.accessStore.takeChallenge({ session: input.session, username: input.username, now: epochSeconds(clock()) });
+    const taken = await deps.accessStore.takeChallenge({
+      session: input.session,
+      username: input.username,
+      now: epochSeconds(clock()),
+      challenge: 'NEW_PASSWORD_REQUIRED',
+    });
     if (!taken) throw invalidChallengeSession();
     const tokens = await deps.identity.respondToNewPassword(input.username, input.session, input.newPassword);
     return startSession(tokens, () => signIn(input.username, input.newPassword));
+  };
+
+  /**
+   * Login's MFA challenge answered with a code from the user's authenticator app. Each challenge
+   * takes one answer: a wrong code spends it (log in again), and counts against the user's limit
+   * of wrong codes (`MFA_MAX_FAILURES` per window; Cognito on AWS keeps its own as well). A code
+   * the user already used is refused as a wrong one, before Cognito sees it: cognito-local would
+   * take it again. A wrong code gets the same answer as a wrong password.
+   */
+  const mfaLogin = async (input: { username: string; session: string; code: string }): Promise<TokenAnswer> => {
+    const now = epochSeconds(clock());
+    const taken = await deps.accessStore.takeChallenge({ session: input.session, username: input.username, now, challenge: 'SOFTWARE_TOKEN_MFA' });
+    if (!taken) throw invalidChallengeSession();
+    if (await deps.mfa.tooManyFailures({ username: input.username, now })) throw tooManyAttempts();
+    const fresh = await deps.mfa.useCode({ username: input.username, code: input.code, now, expiresAt: now + TOTP_VALIDITY_SECONDS });
+    let tokens: IssuedTokens;
+    try {
+      if (!fresh) throw invalidCredentials();
+      tokens = await deps.identity.respondToSoftwareTokenMfa(input.username, input.session, input.code);
+    } catch (error) {
+      if (error instanceof UnauthorizedError && error.code === 'invalid_credentials') {
+        await deps.mfa.recordFailure({ username: input.username, now });
+        logger.info('mfa code refused', { replayed: !fresh });
+      }
+      throw error;
+    }
+    // The challenge cannot be answered twice: a session born in a cut-off's own second (MFA was
+    // turned on in it; that flow waits its second out, so only a concurrent one) logs in again.
+    return startSession(tokens, () => Promise.reject(invalidChallengeSession()));
   };
 
   /**
@@ -269,5 +315,5 @@ export const createAuthFlows = (deps: AuthDeps) => {
     logger.info('logout', { sub: caller.sub, sessionId: caller.sessionId, everywhere: input.everywhere === true });
   };
 
-  return { login, newPassword, changePassword, forgotPassword, resetPassword, signUp, confirmSignUp, refresh, logout };
+  return { login, newPassword, mfaLogin, changePassword, forgotPassword, resetPassword, signUp, confirmSignUp, refresh, logout };
 };

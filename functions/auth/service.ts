@@ -10,6 +10,7 @@ import { createHttpService, protectedRoute, publicRoute } from '../../lib/http/s
 import { createLogger } from '../../lib/observability';
 import { headerValues, requireUserContext, type UserRoleContext } from '../../lib/policy/role-context';
 import { createAuthFlows, type AuthDeps } from './flows';
+import { createMfaFlows } from './mfa-flows';
 import { ROUTE_TABLE } from '../../lib/routes/table';
 
 export type { AuthDeps } from './flows';
@@ -38,6 +39,7 @@ const callersOwnToken = (event: APIGatewayProxyEventV2, caller: UserRoleContext)
 
 export const createAuthService = (deps: Omit<AuthDeps, 'logger'>, logger: Logger = createLogger('auth')) => {
   const flows = createAuthFlows({ ...deps, logger });
+  const mfa = createMfaFlows({ ...deps, issuer: deps.config.mfaIssuer ?? 'API Gateway', logger });
   return createHttpService('auth', logger, {
     'POST /auth/login': publicRoute({
       body: ROUTE_TABLE['POST /auth/login'].body,
@@ -85,6 +87,32 @@ export const createAuthService = (deps: Omit<AuthDeps, 'logger'>, logger: Logger
       handle: async ({ body }) => {
         await flows.signUp(body);
         return { statusCode: 202 };
+      },
+    }),
+    'POST /auth/mfa': publicRoute({
+      body: ROUTE_TABLE['POST /auth/mfa'].body,
+      handle: async ({ body }) => ({ body: await flows.mfaLogin(body) }),
+    }),
+    'POST /auth/mfa/setup': protectedRoute({
+      handle: async ({ caller, event }) => {
+        const user = requireUserContext(caller);
+        return { body: await mfa.setup(user, callersOwnToken(event, user)) };
+      },
+    }),
+    'POST /auth/mfa/verify': protectedRoute({
+      body: ROUTE_TABLE['POST /auth/mfa/verify'].body,
+      handle: async ({ body, caller, event }) => {
+        const user = requireUserContext(caller);
+        await mfa.verify(user, callersOwnToken(event, user), body);
+        return { statusCode: 204 };
+      },
+    }),
+    'DELETE /auth/mfa': protectedRoute({
+      body: ROUTE_TABLE['DELETE /auth/mfa'].body,
+      handle: async ({ body, caller, event }) => {
+        const user = requireUserContext(caller);
+        await mfa.disable(user, callersOwnToken(event, user), body);
+        return { statusCode: 204 };
       },
     }),
     'POST /auth/signup/confirm': publicRoute({

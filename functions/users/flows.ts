@@ -37,7 +37,7 @@ export interface UsersDeps {
   admin: UserAdministration;
   /** The branches that exist (the inventory service owns them; read only here). */
   branches: Pick<BranchStore, 'getBranches'>;
-  accessStore: Pick<UserRecords, 'getUsers' | 'putUser' | 'raiseCutOff' | 'setDisabled' | 'syncRoles'>;
+  accessStore: Pick<UserRecords, 'getUsers' | 'putUser' | 'raiseCutOff' | 'setDisabled' | 'syncRoles' | 'setMfa'>;
   logger: Logger;
   clock?: Clock;
 }
@@ -68,6 +68,9 @@ export const createUsersFlows = (deps: UsersDeps) => {
       branches: caller.branches,
       authType: caller.authType,
       ...(caller.keyId ? { keyId: caller.keyId, scopes: caller.scopes } : {}),
+      // Whether login asks this user for a code (Cognito's own list), and whether their role
+      // keeps everything else closed until it does (the role context, from the authorizer).
+      mfa: { enabled: user.mfaEnabled === true, setupRequired: caller.mfaRequired === true },
     };
   };
 
@@ -94,7 +97,8 @@ export const createUsersFlows = (deps: UsersDeps) => {
     const candidates = query.branch === undefined ? page.users : page.users.filter((user) => branchesOf(user).includes(query.branch!));
     const roles = await mapLimited(candidates, LOOKUP_CONCURRENCY, (user: DirectoryUser) => deps.identity.rolesOf(user.username));
     const items = candidates
-      .map((user, i) => ({ ...user, roles: roles[i] ?? [], branches: branchesOf(user) }))
+      // Cognito's user lists do not say whether MFA is on (AdminGetUser does): not listed.
+      .map(({ mfaEnabled: _unlisted, ...user }, i) => ({ ...user, roles: roles[i] ?? [], branches: branchesOf(user) }))
       // A branch's users are its managers: branches recorded for a user without the role grant nothing.
       .filter((user) => query.branch === undefined || user.roles.includes('branch-manager'));
     return { items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
@@ -156,6 +160,7 @@ export const createUsersFlows = (deps: UsersDeps) => {
       enabled: user.enabled && record?.disabled !== true,
       status: user.status,
       ...(user.createdAt ? { createdAt: user.createdAt } : {}),
+      mfa: { enabled: user.mfaEnabled === true },
     };
   };
 
@@ -245,5 +250,22 @@ export const createUsersFlows = (deps: UsersDeps) => {
     return { username: user.username, sub: user.sub, roles: [...roles] };
   };
 
-  return { me, list, create, get, setBranches, remove, disable, enable, changeRoles };
+  /**
+   * Two-factor sign-in off for a user who lost their device: they log in with their password
+   * alone again and set it up anew. Every session of theirs ends first (a `signedOutAt` cut-off,
+   * API keys included): whoever holds the lost device, or a session opened with it, is out.
+   * Not for the caller's own account: that takes a current code (`DELETE /auth/mfa`).
+   */
+  const resetMfa = async (caller: RoleContext, username: string): Promise<void> => {
+    const user = await existing(username);
+    if (user.sub === caller.sub) throw new ConflictError('cannot_reset_own_mfa', 'Turn your own two-factor sign-in off with a code (DELETE /auth/mfa)');
+    const at = clock();
+    await deps.accessStore.raiseCutOff({ sub: user.sub, username: user.username, kind: 'signedOutAt', at: epochSeconds(at) });
+    await deps.identity.adminDisableSoftwareTokenMfa(user.username);
+    await deps.accessStore.setMfa({ sub: user.sub, username: user.username, enabled: false, versionMs: at });
+    await signOutEverywhereInCognito(deps.identity, logger, user);
+    logger.info('mfa reset', { sub: user.sub, by: caller.sub });
+  };
+
+  return { me, list, create, get, setBranches, remove, disable, enable, changeRoles, resetMfa };
 };

@@ -51,6 +51,12 @@ export const createUsersService = (deps: Omit<UsersDeps, 'logger'>, logger: Logg
         return { statusCode: 204 };
       },
     }),
+    'POST /users/{username}/mfa/reset': protectedRoute({
+      handle: async ({ params, caller }) => {
+        await flows.resetMfa(caller, pathUsername(params));
+        return { statusCode: 204 };
+      },
+    }),
     'POST /users/{username}/disable': protectedRoute({
       handle: async ({ params, caller }) => {
         await flows.disable(caller, pathUsername(params));

@@ -35,6 +35,13 @@ export interface UserRecord {
   /** Epoch milliseconds of the reading of Cognito's groups that `roles` reflects. */
   rolesSyncedAt?: number;
   disabled?: boolean;
+  /**
+   * Whether the user signs in with a code from an authenticator app (TOTP MFA), as the gateway
+   * last set it (`mfaChangedAt`: epoch ms of that change, which orders the writes). A role in
+   * `MFA_REQUIRED_ROLES` opens only the routes that set it up while this is not true.
+   */
+  mfaEnabled?: boolean;
+  mfaChangedAt?: number;
   signedOutAt?: number;
   disabledAt?: number;
   rolesChangedAt?: number;
@@ -135,6 +142,8 @@ export const toUser = (item: Item | undefined): UserRecord | undefined => {
     ...(item.roles instanceof Set || Array.isArray(item.roles) ? { roles: stringList(item.roles).filter(isRole) } : {}),
     ...(rolesSyncedAt !== undefined ? { rolesSyncedAt } : {}),
     ...(item.disabled === true ? { disabled: true } : {}),
+    ...(item.mfaEnabled === true ? { mfaEnabled: true } : {}),
+    ...(epoch(item.mfaChangedAt) !== undefined ? { mfaChangedAt: epoch(item.mfaChangedAt) } : {}),
     ...cutOffs,
   };
 };

@@ -146,7 +146,12 @@ export const createHttpService = (
     if (route.public !== true) {
       caller = readRoleContext(event);
       const decision = decideAccess(rule, caller, params);
-      if (!decision.allowed) throw new ForbiddenError(decision.reason, 'You are not allowed to do this');
+      if (!decision.allowed) {
+        throw new ForbiddenError(
+          decision.reason,
+          decision.reason === 'mfa_required' ? 'Turn on two-factor sign-in first (POST /auth/mfa/setup)' : 'You are not allowed to do this',
+        );
+      }
     }
     let body: unknown;
     if (route.body) {

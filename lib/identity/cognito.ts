@@ -7,6 +7,10 @@
 import {
   AdminAddUserToGroupCommand,
   AdminDisableUserCommand,
+  AdminSetUserMFAPreferenceCommand,
+  AssociateSoftwareTokenCommand,
+  SetUserMFAPreferenceCommand,
+  VerifySoftwareTokenCommand,
   AdminEnableUserCommand,
   AdminGetUserCommand,
   AdminRemoveUserFromGroupCommand,
@@ -26,7 +30,7 @@ import {
   type AuthenticationResultType,
   type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { awsErrorName, isTransientError, BadRequestError, ServiceUnavailableError, TooManyRequestsError, UnauthorizedError } from '../errors';
+import { awsErrorName, isTransientError, BadRequestError, ConflictError, GatewayError, ServiceUnavailableError, TooManyRequestsError, UnauthorizedError } from '../errors';
 import { isRole, type Role } from '../policy/route-policy';
 
 export interface IssuedTokens {
@@ -45,6 +49,8 @@ export interface DirectoryUser {
   enabled: boolean;
   status: string;
   createdAt?: string;
+  /** Whether Cognito asks this user for an authenticator app's code at login. */
+  mfaEnabled?: boolean;
 }
 
 /** Cognito wants a new password before it issues tokens: a user created with a temporary one. */
@@ -55,11 +61,21 @@ export interface NewPasswordChallenge {
   username: string;
 }
 
-export const isChallenge = (result: IssuedTokens | NewPasswordChallenge): result is NewPasswordChallenge => 'challenge' in result;
+/** The password was right and the user has MFA on: Cognito wants a code from their authenticator app. */
+export interface MfaChallenge {
+  challenge: 'SOFTWARE_TOKEN_MFA';
+  /** Cognito's challenge session, answered with `respondToSoftwareTokenMfa`. */
+  session: string;
+  username: string;
+}
+
+export type LoginChallenge = NewPasswordChallenge | MfaChallenge;
+
+export const isChallenge = (result: IssuedTokens | LoginChallenge): result is LoginChallenge => 'challenge' in result;
 
 export interface IdentityProvider {
-  /** Tokens, or the new-password challenge of a user whose password is temporary. */
-  passwordLogin(username: string, password: string): Promise<IssuedTokens | NewPasswordChallenge>;
+  /** Tokens, or the challenge of a user whose password is temporary or who has MFA on. */
+  passwordLogin(username: string, password: string): Promise<IssuedTokens | LoginChallenge>;
   refresh(refreshToken: string): Promise<IssuedTokens>;
   /** Revoke a refresh token (and, on AWS, the access tokens issued from it). */
   revokeRefreshToken(refreshToken: string): Promise<void>;
@@ -85,6 +101,17 @@ export interface IdentityProvider {
   confirmSignUp(email: string, code: string): Promise<void>;
   /** Add the user to a role's group (other groups are left alone). */
   addRole(username: string, role: Role): Promise<void>;
+  // ---- two-factor sign-in (TOTP), each with the user's own access token but the admin reset
+  /** A new authenticator secret (base32) for the token's user; MFA stays as it was until verified. */
+  associateSoftwareToken(accessToken: string): Promise<string>;
+  /** Check a code of the secret just associated and mark it verified (`invalid_code` if wrong). */
+  verifySoftwareToken(accessToken: string, code: string, deviceName?: string): Promise<void>;
+  /** Turn the token's user's TOTP MFA on (preferred) or off. */
+  setSoftwareTokenMfa(accessToken: string, enabled: boolean): Promise<void>;
+  /** Turn a user's TOTP MFA off as an administrator (a lost device). */
+  adminDisableSoftwareTokenMfa(username: string): Promise<void>;
+  /** Answer login's SOFTWARE_TOKEN_MFA challenge: tokens, or `invalid_credentials` for a wrong code. */
+  respondToSoftwareTokenMfa(username: string, session: string, code: string): Promise<IssuedTokens>;
 }
 
 /** Every way Cognito refuses a username/password pair, on AWS and in the emulator. */
@@ -161,6 +188,28 @@ const codeFlowError = (error: unknown, refused: (cause: unknown) => Error): Erro
   }
 };
 
+/**
+ * Cognito's answers to setting up or changing TOTP MFA with the user's access token: a wrong
+ * code is `invalid_code` (400: nothing changed); a token Cognito refuses (signed out there) a
+ * 401; the pool or user not set up for it a 409; limits a 429.
+ */
+const mfaError = (error: unknown): Error => {
+  if (error instanceof GatewayError) return error;
+  const name = awsErrorName(error);
+  switch (name) {
+    case 'CodeMismatchException':
+    case 'EnableSoftwareTokenMFAException':
+      return invalidCode(error);
+    case 'NotAuthorizedException':
+      return new UnauthorizedError('invalid_token', 'Missing or invalid credentials', { cause: error });
+    case 'SoftwareTokenMFANotFoundException':
+    case 'InvalidParameterException':
+      return new ConflictError('mfa_not_set_up', 'Set up an authenticator first (POST /auth/mfa/setup)', { cause: error });
+    default:
+      return codeFlowError(error, invalidCode);
+  }
+};
+
 const toTokens = (result: AuthenticationResultType | undefined, requireRefresh: boolean): IssuedTokens | undefined => {
   if (!result?.AccessToken || !result.IdToken || (requireRefresh && !result.RefreshToken)) return undefined;
   return {
@@ -181,6 +230,7 @@ export const toDirectoryUser = (user: {
   Enabled?: boolean;
   UserStatus?: string;
   UserCreateDate?: Date;
+  UserMFASettingList?: string[];
 }): DirectoryUser | undefined => {
   const attributes = user.Attributes ?? user.UserAttributes;
   const sub = attribute(attributes, 'sub');
@@ -193,6 +243,7 @@ export const toDirectoryUser = (user: {
     enabled: user.Enabled !== false,
     status: user.UserStatus ?? 'UNKNOWN',
     ...(user.UserCreateDate ? { createdAt: new Date(user.UserCreateDate).toISOString() } : {}),
+    ...(user.UserMFASettingList ? { mfaEnabled: user.UserMFASettingList.includes('SOFTWARE_TOKEN_MFA') } : {}),
   };
 };
 
@@ -248,6 +299,10 @@ export const createCognitoIdentityProvider = (
       if (result.ChallengeName === 'NEW_PASSWORD_REQUIRED' && result.Session) {
         // A temporary password: the user picks their own before any token (POST /auth/new-password).
         return { challenge: 'NEW_PASSWORD_REQUIRED', session: result.Session, username: result.ChallengeParameters?.USER_ID_FOR_SRP ?? username };
+      }
+      if (result.ChallengeName === 'SOFTWARE_TOKEN_MFA' && result.Session) {
+        // MFA on: no tokens until a code from the user's authenticator app (POST /auth/mfa).
+        return { challenge: 'SOFTWARE_TOKEN_MFA', session: result.Session, username: result.ChallengeParameters?.USER_ID_FOR_SRP ?? username };
       }
       if (result.ChallengeName) {
         // The password was right, but Cognito wants more (MFA) than this API offers.
@@ -401,6 +456,70 @@ export const createCognitoIdentityProvider = (
 
     async addRole(username, role) {
       await client.send(new AdminAddUserToGroupCommand({ UserPoolId: config.userPoolId, Username: username, GroupName: role }));
+    },
+
+    async associateSoftwareToken(accessToken) {
+      try {
+        const result = await client.send(new AssociateSoftwareTokenCommand({ AccessToken: accessToken }));
+        if (!result.SecretCode) throw new Error('Cognito returned no secret');
+        return result.SecretCode;
+      } catch (error) {
+        throw mfaError(error);
+      }
+    },
+
+    async verifySoftwareToken(accessToken, code, deviceName) {
+      try {
+        const result = await client.send(
+          new VerifySoftwareTokenCommand({ AccessToken: accessToken, UserCode: code, ...(deviceName ? { FriendlyDeviceName: deviceName } : {}) }),
+        );
+        if (result.Status !== 'SUCCESS') throw invalidCode();
+      } catch (error) {
+        throw mfaError(error);
+      }
+    },
+
+    async setSoftwareTokenMfa(accessToken, enabled) {
+      try {
+        await client.send(
+          new SetUserMFAPreferenceCommand({ AccessToken: accessToken, SoftwareTokenMfaSettings: { Enabled: enabled, PreferredMfa: enabled } }),
+        );
+      } catch (error) {
+        throw mfaError(error);
+      }
+    },
+
+    async adminDisableSoftwareTokenMfa(username) {
+      await client.send(
+        new AdminSetUserMFAPreferenceCommand({
+          UserPoolId: config.userPoolId,
+          Username: username,
+          SoftwareTokenMfaSettings: { Enabled: false, PreferredMfa: false },
+        }),
+      );
+    },
+
+    async respondToSoftwareTokenMfa(username, session, code) {
+      try {
+        const result = await client.send(
+          new RespondToAuthChallengeCommand({
+            ClientId: config.clientId,
+            ChallengeName: 'SOFTWARE_TOKEN_MFA',
+            Session: session,
+            ChallengeResponses: { USERNAME: username, SOFTWARE_TOKEN_MFA_CODE: code },
+          }),
+        );
+        const tokens = toTokens(result.AuthenticationResult, true);
+        if (!tokens) throw new UnauthorizedError('challenge_required', `Sign-in needs a step this API does not support (${result.ChallengeName ?? 'none'})`);
+        return tokens;
+      } catch (error) {
+        const name = awsErrorName(error);
+        // A wrong code answers as a wrong password does; a session Cognito no longer knows
+        // (expired, or spent by its own attempt limit on AWS) asks for a new login.
+        if (name === 'CodeMismatchException' || name === 'UserNotFoundException' || name === 'InvalidParameterException') throw invalidCredentials(error);
+        if (name === 'NotAuthorizedException' || name === 'ExpiredCodeException') throw invalidChallengeSession(error);
+        throw codeFlowError(error, invalidCredentials);
+      }
     },
   };
 };

@@ -58,6 +58,11 @@ export interface RoleContext {
   tokenId?: string;
   /** When the credential stops working, epoch seconds. */
   expiresAt: number;
+  /**
+   * Present (true) when the user, or the API key's owner, holds a role that requires MFA and has
+   * not turned it on: only the routes that set it up are open (the route policy's `mfaSetup`).
+   */
+  mfaRequired?: true;
 }
 
 /** A user's own token: the fields only it carries are present. */
@@ -107,6 +112,7 @@ const parseRoleContext = (value: unknown): RoleContext | undefined => {
     optional[field] = c[field];
   }
   if (!REQUIRED[authType].every((field) => optional[field] !== undefined)) return undefined;
+  if (c.mfaRequired !== undefined && c.mfaRequired !== true) return undefined;
   return {
     authType,
     sub: c.sub,
@@ -116,6 +122,7 @@ const parseRoleContext = (value: unknown): RoleContext | undefined => {
     scopes: [...c.scopes],
     ...optional,
     expiresAt: c.expiresAt,
+    ...(c.mfaRequired === true ? { mfaRequired: true as const } : {}),
   };
 };
 

@@ -56,6 +56,12 @@ export interface RouteRule {
    * one is for users' own tokens only (managing keys, logging out, changing users).
    */
   scope?: Scope;
+  /**
+   * Open to a caller whose role requires MFA (`MFA_REQUIRED_ROLES`) before they have turned it
+   * on: what sets it up (`/auth/mfa/*`), who they are (`/users/me`) and logging out. Every other
+   * protected route refuses them with `mfa_required`.
+   */
+  mfaSetup?: true;
 }
 
 const PUBLIC: Access = { kind: 'public' };
@@ -69,7 +75,7 @@ export const ROUTE_POLICY = {
   'GET /health': { service: 'health', access: PUBLIC },
   'POST /auth/login': { service: 'auth', access: PUBLIC },
   'POST /auth/refresh': { service: 'auth', access: PUBLIC },
-  'POST /auth/logout': { service: 'auth', access: SIGNED_IN },
+  'POST /auth/logout': { service: 'auth', access: SIGNED_IN, mfaSetup: true },
   'POST /auth/new-password': { service: 'auth', access: PUBLIC },
   // The caller's own password: a user's own token only (no scope: no API key, no machine client).
   'POST /auth/password': { service: 'auth', access: SIGNED_IN },
@@ -77,10 +83,16 @@ export const ROUTE_POLICY = {
   'POST /auth/password/reset': { service: 'auth', access: PUBLIC },
   'POST /auth/signup': { service: 'auth', access: PUBLIC },
   'POST /auth/signup/confirm': { service: 'auth', access: PUBLIC },
+  // Two-factor sign-in: the login's second step is public (the challenge session is the
+  // credential); setting MFA up, and off, is the caller's own token only (no scope).
+  'POST /auth/mfa': { service: 'auth', access: PUBLIC },
+  'POST /auth/mfa/setup': { service: 'auth', access: SIGNED_IN, mfaSetup: true },
+  'POST /auth/mfa/verify': { service: 'auth', access: SIGNED_IN, mfaSetup: true },
+  'DELETE /auth/mfa': { service: 'auth', access: SIGNED_IN, mfaSetup: true },
   'GET /products': { service: 'catalog', access: PUBLIC },
   'GET /products/{productId}': { service: 'catalog', access: PUBLIC },
   'POST /products': { service: 'catalog', access: ADMIN, scope: 'catalog:write' },
-  'GET /users/me': { service: 'users', access: SIGNED_IN, scope: 'profile:read' },
+  'GET /users/me': { service: 'users', access: SIGNED_IN, scope: 'profile:read', mfaSetup: true },
   'GET /users': { service: 'users', access: ADMIN, scope: 'users:read' },
   'POST /users/{username}/disable': { service: 'users', access: ADMIN },
   'POST /users/{username}/enable': { service: 'users', access: ADMIN },
@@ -89,6 +101,7 @@ export const ROUTE_POLICY = {
   'GET /users/{username}': { service: 'users', access: ADMIN, scope: 'users:read' },
   'PUT /users/{username}/branches': { service: 'users', access: ADMIN },
   'DELETE /users/{username}': { service: 'users', access: ADMIN },
+  'POST /users/{username}/mfa/reset': { service: 'users', access: ADMIN },
   'POST /branches': { service: 'inventory', access: ADMIN },
   // Admins see every branch, a manager the branches they manage (the service filters).
   'GET /branches': { service: 'inventory', access: BRANCH_LISTERS, scope: 'inventory:read' },
@@ -122,13 +135,19 @@ export interface Principal {
   roles: readonly Role[];
   branches: readonly string[];
   scopes: readonly Scope[];
+  /**
+   * The user (an API key's owner) holds a role that requires MFA and has not turned it on: only
+   * the routes marked `mfaSetup` are open. The authorizer sets it from the user's record and
+   * `MFA_REQUIRED_ROLES`; it reaches the services in the role context.
+   */
+  mfaRequired?: boolean;
 }
 
 export type AccessDecision =
   | { allowed: true; reason: 'public' | 'signed_in' | 'role_granted' | 'branch_managed' | 'scope_granted' }
   | {
       allowed: false;
-      reason: 'role_missing' | 'branch_not_managed' | 'branch_missing' | 'no_policy' | 'user_token_required' | 'scope_missing';
+      reason: 'role_missing' | 'branch_not_managed' | 'branch_missing' | 'no_policy' | 'user_token_required' | 'scope_missing' | 'mfa_required';
     };
 
 /**
@@ -140,6 +159,8 @@ export type AccessDecision =
  *   owner's rights intersected with its scopes, never more.
  * - Machine clients: the route's scope is their grant; a branch route also needs the branch
  *   (or a role covering every branch) in the client's configuration.
+ * - Whoever acts for a user who must turn MFA on first (`mfaRequired`): only the routes that
+ *   set it up, whatever else their roles would open.
  */
 export const decideAccess = (
   rule: RouteRule | undefined,
@@ -149,6 +170,7 @@ export const decideAccess = (
   if (!rule) return { allowed: false, reason: 'no_policy' };
   const access = rule.access;
   if (access.kind === 'public') return { allowed: true, reason: 'public' };
+  if (principal.mfaRequired === true && rule.mfaSetup !== true) return { allowed: false, reason: 'mfa_required' };
   const delegated = principal.authType !== 'user';
   if (delegated) {
     if (!rule.scope) return { allowed: false, reason: 'user_token_required' };

@@ -77,6 +77,13 @@ const role = z.enum(ROLES);
 const scope = z.enum(SCOPES);
 
 /** A user's own token or key sees the user; a machine client sees itself. */
+/** Two-factor sign-in, as `GET /users/me` and `GET /users/{username}` show it. */
+const mfaState = z.object({
+  enabled: z.boolean(),
+  /** The caller's role requires MFA and it is off: only its setup, `/users/me` and logout are open. */
+  setupRequired: z.optional(z.boolean()),
+});
+
 const me = z.object({
   authType: z.enum(['user', 'api_key', 'client']),
   sub: z.optional(z.string()),
@@ -88,6 +95,7 @@ const me = z.object({
   roles: z.array(role),
   branches: z.array(z.string()),
   scopes: z.optional(z.array(scope)),
+  mfa: z.optional(mfaState),
 });
 
 const directoryUser = z.object({
@@ -117,6 +125,7 @@ const userDetail = z.object({
   email: z.optional(z.string()),
   enabled: z.boolean(),
   createdAt: z.optional(z.string()),
+  mfa: z.optional(mfaState),
 });
 
 const branch = z.object({ branchId: z.string(), name: z.string(), createdAt: z.optional(isoTime) });
@@ -178,6 +187,15 @@ const challengeAnswer = z.object({
   username: z.string(),
 });
 
+/** A code of an authenticator app: 6 digits (RFC 6238, as Cognito checks them). */
+const totpCode = z.string().check(z.trim(), z.regex(/^\d{6}$/, 'must be the 6-digit code of the authenticator app'));
+
+const mfaChallengeAnswer = z.object({
+  challenge: z.literal('SOFTWARE_TOKEN_MFA'),
+  session: z.string(),
+  username: z.string(),
+});
+
 const branchIds = z.array(idSchema).check(z.maxLength(100, 'must name at most 100 branches'), uniqueItems('a branch'));
 
 // ------------------------------------------------------------------------------- the table
@@ -229,7 +247,10 @@ export const ROUTE_TABLE = {
       password: z.string().check(z.minLength(1), z.maxLength(256)),
     }),
     responses: {
-      200: { description: 'Tokens for the user; or, for a temporary password, the new-password challenge (no tokens)', schema: z.union([tokenAnswer, challengeAnswer]) },
+      200: {
+        description: 'Tokens for the user; or, for a temporary password, the new-password challenge; or, with MFA on, the MFA challenge (no tokens)',
+        schema: z.union([tokenAnswer, challengeAnswer, mfaChallengeAnswer]),
+      },
       400: BAD_REQUEST,
       401: error('Wrong username or password, or the user is disabled'),
       503: UNAVAILABLE,
@@ -243,6 +264,51 @@ export const ROUTE_TABLE = {
       200: { description: 'Tokens for the user', schema: tokenAnswer },
       400: BAD_REQUEST,
       401: error('The session is invalid, used or expired (`invalid_session`), or the user is cut off'),
+      429: TOO_MANY,
+      503: UNAVAILABLE,
+    },
+  },
+  'POST /auth/mfa': {
+    summary: "Answer login's SOFTWARE_TOKEN_MFA challenge with the authenticator app's code: tokens as at login",
+    description:
+      'The `session` of the challenge takes one answer, for its username, within 3 minutes. A wrong or already used code gets the same 401 as a wrong password; after 5 wrong codes in 15 minutes every code is refused (429).',
+    body: z.strictObject({ username: loginUsername, session: z.string().check(z.minLength(1), z.maxLength(4096)), code: totpCode }),
+    responses: {
+      200: { description: 'Tokens for the user', schema: tokenAnswer },
+      400: BAD_REQUEST,
+      401: error('A wrong or used code (`invalid_credentials`), or a session that is invalid, used or expired (`invalid_session`)'),
+      429: TOO_MANY,
+      503: UNAVAILABLE,
+    },
+  },
+  'POST /auth/mfa/setup': {
+    summary: 'Start two-factor sign-in: a new authenticator secret and the otpauth URI apps scan',
+    description: "A user's own access token only. MFA is not on until `POST /auth/mfa/verify` with the app's first code.",
+    responses: {
+      200: { description: 'The secret (base32) and its otpauth:// URI', schema: z.object({ secret: z.string(), otpauthUri: z.string() }) },
+      409: error('MFA is already on (`mfa_already_enabled`)'),
+      503: UNAVAILABLE,
+    },
+  },
+  'POST /auth/mfa/verify': {
+    summary: "Turn two-factor sign-in on with the app's first code; every earlier session ends",
+    description: 'From then on `POST /auth/login` answers the MFA challenge. Sessions and API keys from before are refused within the revocation bound, this one included.',
+    body: z.strictObject({ code: totpCode, deviceName: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(64))) }),
+    responses: {
+      204: NO_CONTENT,
+      400: error('Malformed input, or a wrong or used code (`invalid_code`): nothing changed'),
+      409: error('MFA is already on (`mfa_already_enabled`), or no setup to verify (`mfa_not_set_up`)'),
+      429: TOO_MANY,
+      503: UNAVAILABLE,
+    },
+  },
+  'DELETE /auth/mfa': {
+    summary: 'Turn two-factor sign-in off, with a current code of the app',
+    body: z.strictObject({ code: totpCode }),
+    responses: {
+      204: NO_CONTENT,
+      400: error('Malformed input, or a wrong or used code (`invalid_code`)'),
+      409: error('MFA is not on (`mfa_not_enabled`), or was not set up through the gateway (`mfa_secret_unknown`)'),
       429: TOO_MANY,
       503: UNAVAILABLE,
     },
@@ -409,6 +475,18 @@ export const ROUTE_TABLE = {
       200: { description: 'The branches now', schema: z.object({ username: z.string(), sub: z.string(), branches: z.array(z.string()) }) },
       400: error('Malformed input, an unknown branch (`unknown_branch`), or a user who is no branch manager (`not_a_branch_manager`)'),
       404: NOT_FOUND('user'),
+      503: UNAVAILABLE,
+    },
+  },
+  'POST /users/{username}/mfa/reset': {
+    summary: "Turn a user's two-factor sign-in off (a lost device); their sessions and API keys end",
+    description: 'They log in with their password alone again, and set MFA up anew. An admin cannot reset their own (`DELETE /auth/mfa` with a code).',
+    params: { username: USERNAME },
+    responses: {
+      204: NO_CONTENT,
+      400: BAD_REQUEST,
+      404: NOT_FOUND('user'),
+      409: error('The caller themselves (`cannot_reset_own_mfa`)'),
       503: UNAVAILABLE,
     },
   },

@@ -34,6 +34,12 @@
  *     of this process's folder, `.local/` for `npm start`). `npm run mailbox` shows it; the
  *     integration tests read their codes from it. This is cognito-local's message delivery, the
  *     place where Cognito on AWS sends its email (no trigger is involved on either side).
+ *  6. `AdminSetUserMFAPreference`, which cognito-local 5.3 lacks (an admin turning a user's
+ *     authenticator off, `POST /users/{username}/mfa/reset`): the same change as its own
+ *     `SetUserMFAPreference`, for the user named by pool id and username, as on AWS.
+ *  7. The refresh token of a login finished by `RespondToAuthChallenge` (an MFA code, a new
+ *     password) works: upstream stores only InitiateAuth's refresh tokens with the user, so a
+ *     refresh of the others answers NotAuthorized; on AWS they work as any login's.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { appendFileSync } from 'node:fs';
@@ -58,6 +64,7 @@ import type { MessageSender } from 'cognito-local/lib/services/messageDelivery/m
 import { otp } from 'cognito-local/lib/services/otp';
 import { JwtTokenGenerator, type TokenGenerator } from 'cognito-local/lib/services/tokenGenerator';
 import { UserPoolServiceFactoryImpl } from 'cognito-local/lib/services/userPoolService';
+import { InvalidParameterError, UserNotFoundError } from 'cognito-local/lib/errors';
 import { guardRequests, loopbackOrigins } from './local-only';
 
 // ---------------------------------------------------------------------------------------------
@@ -105,6 +112,64 @@ const keepAuthTimeOnRefresh =
       return authTime === undefined ? route(ctx, req) : refreshAuthTime.run(authTime, () => route(ctx, req));
     };
     return wrapped;
+  };
+
+// ---------------------------------------------------------------------------------------------
+// 6. AdminSetUserMFAPreference
+// ---------------------------------------------------------------------------------------------
+
+type MfaSettings = { Enabled?: boolean; PreferredMfa?: boolean } | undefined;
+
+/** AWS's AdminSetUserMFAPreference over cognito-local's user store, as its SetUserMFAPreference changes it. */
+const adminSetUserMfaPreference =
+  (services: Services): Route =>
+  async (ctx, req) => {
+    const body = req as { UserPoolId?: unknown; Username?: unknown; SoftwareTokenMfaSettings?: MfaSettings; SMSMfaSettings?: MfaSettings };
+    if (typeof body.UserPoolId !== 'string' || typeof body.Username !== 'string') {
+      throw new InvalidParameterError('Missing required parameter UserPoolId or Username');
+    }
+    const userPool = await services.cognito.getUserPool(ctx, body.UserPoolId);
+    const user = await userPool.getUserByUsername(ctx, body.Username);
+    if (!user) throw new UserNotFoundError();
+    const methods = new Set(user.UserMFASettingList ?? []);
+    const software = body.SoftwareTokenMfaSettings;
+    if (software?.Enabled && !user.SoftwareTokenMfaConfiguration?.Verified) throw new InvalidParameterError('User has not verified software token MFA');
+    if (software) {
+      if (software.Enabled) methods.add('SOFTWARE_TOKEN_MFA');
+      else methods.delete('SOFTWARE_TOKEN_MFA');
+    }
+    const sms = body.SMSMfaSettings;
+    if (sms) {
+      if (sms.Enabled) methods.add('SMS_MFA');
+      else methods.delete('SMS_MFA');
+    }
+    const preferred = software?.PreferredMfa && methods.has('SOFTWARE_TOKEN_MFA') ? 'SOFTWARE_TOKEN_MFA' : sms?.PreferredMfa && methods.has('SMS_MFA') ? 'SMS_MFA' : undefined;
+    await userPool.saveUser(ctx, { ...user, UserMFASettingList: [...methods], PreferredMfaSetting: preferred });
+    return {};
+  };
+
+/** RespondToAuthChallenge, with the refresh token it issues stored with the user as InitiateAuth's are (7). */
+const storingChallengeRefreshTokens =
+  (route: Route, services: Services): Route =>
+  async (ctx, req) => {
+    const result = (await route(ctx, req)) as { AuthenticationResult?: { RefreshToken?: string } } | undefined;
+    const refreshToken = result?.AuthenticationResult?.RefreshToken;
+    const body = req as { ClientId?: unknown; ChallengeResponses?: { USERNAME?: unknown } };
+    if (refreshToken && typeof body.ClientId === 'string' && typeof body.ChallengeResponses?.USERNAME === 'string') {
+      const userPool = await services.cognito.getUserPoolForClientId(ctx, body.ClientId);
+      const user = await userPool.getUserByUsername(ctx, body.ChallengeResponses.USERNAME);
+      if (user) await userPool.storeRefreshToken(ctx, refreshToken, user);
+    }
+    return result;
+  };
+
+/** The router, with the targets cognito-local lacks (6) or gets wrong for the gateway (7). */
+const withMissingTargets =
+  (router: Router, services: Services): Router =>
+  (target) => {
+    if (target === 'AdminSetUserMFAPreference') return adminSetUserMfaPreference(services);
+    if (target === 'RespondToAuthChallenge') return storingChallengeRefreshTokens(router(target), services);
+    return router(target);
   };
 
 const signingKey = createPrivateKey(privateKey.pem);
@@ -254,7 +319,7 @@ const main = async () => {
     triggers,
   };
 
-  const server: http.Server | https.Server = await createServer(keepAuthTimeOnRefresh(Router(services)), logger, config.ServerConfig, services).start();
+  const server: http.Server | https.Server = await createServer(keepAuthTimeOnRefresh(withMissingTargets(Router(services), services)), logger, config.ServerConfig, services).start();
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('Server started without address');
   // Runs before any request can arrive: start() resolves in the listen callback.

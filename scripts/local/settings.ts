@@ -72,6 +72,11 @@ export interface StackSettings {
   /** Keep DynamoDB data on disk across restarts (`npm start`); tests run in memory. */
   persist: boolean;
   users: SeedUser[];
+  /**
+   * The gateway's MFA_REQUIRED_ROLES: `none` by default, so that the seeded users and the README
+   * walkthrough sign in with passwords alone (AWS stages default to `admin`). `LOCAL_MFA_REQUIRED_ROLES`.
+   */
+  mfaRequiredRoles?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -114,6 +119,7 @@ export const settingsFromEnv = (env: Env = process.env, root = process.cwd()): S
   stateDir: path.resolve(root, env.LOCAL_STATE_DIR || '.local'),
   persist: true,
   users: defaultUsers(env),
+  mfaRequiredRoles: env.LOCAL_MFA_REQUIRED_ROLES || 'none',
 });
 
 export interface SeedProduct {

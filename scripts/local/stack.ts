@@ -179,6 +179,20 @@ export const localApiKeyMacKeys = (stateDir: string): string => {
   return readFileSync(file, 'utf8').trim();
 };
 
+/**
+ * The local stack's MFA_SECRET_KEY (lib/config.ts): random, made once per state folder and kept
+ * there (mode 600) like the API key MAC key, so that secrets sealed before a restart still open.
+ */
+export const localMfaSecretKey = (stateDir: string): string => {
+  const file = path.join(stateDir, 'mfa-secret-key');
+  try {
+    writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return readFileSync(file, 'utf8').trim();
+};
+
 /** Where the local Cognito's messages go, one JSON line each: `mailbox.jsonl` in the state folder. */
 export const mailboxFile = (stateDir: string): string => path.join(stateDir, 'mailbox.jsonl');
 
@@ -288,6 +302,8 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
       LOCAL_API_KEY_MAC_KEYS: localApiKeyMacKeys(settings.stateDir),
       LOCAL_AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error',
       LOCAL_METRICS_DISABLED: 'true',
+      LOCAL_MFA_SECRET_KEY: localMfaSecretKey(settings.stateDir),
+      LOCAL_MFA_REQUIRED_ROLES: settings.mfaRequiredRoles ?? 'none',
       // The OpenAPI document's client-credentials token URL (functions/docs).
       LOCAL_TOKEN_URL: tokenEndpoint.tokenUrl,
       LOCAL_ESBUILD_DIR: path.relative(ROOT, path.join(settings.stateDir, 'esbuild')),

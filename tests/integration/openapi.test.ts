@@ -10,7 +10,8 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020';
 import { openApiDocument } from '../../lib/openapi/document';
 import { ROUTE_POLICY, type RouteKey } from '../../lib/policy/route-policy';
 import { RESOURCE_SERVER_ID } from '../../scripts/local/settings';
-import { call, login, mailFor, stack, user, type Answer, type Session } from '../support/client';
+import { call, freshUser, login, mailFor, stack, user, type Answer, type Session } from '../support/client';
+import { freshCode } from '../support/totp';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the served document is JSON of any shape, read by the assertions
 let document: any;
@@ -194,6 +195,30 @@ describe('GET /openapi.json', () => {
       assertDocumented('GET /branches/{branchId}', await call('GET', `/branches/${branchId}`, { token }));
       assertDocumented('GET /branches/{branchId}', await call('GET', '/branches/2', { token: manager.accessToken }));
       assertDocumented('GET /branches/{branchId}', await call('GET', '/branches/no-such-branch', { token }));
+    });
+
+    it('for two-factor sign-in: set up, verified, the login challenge answered, turned off, reset; and refused', async () => {
+      const mfaUser = await freshUser('openapi-mfa', ['customer']);
+      const first = await call('POST', '/auth/login', { body: { username: mfaUser.username, password: mfaUser.password } });
+      const own = { token: first.body.accessToken as string };
+      assertDocumented('DELETE /auth/mfa', await call('DELETE', '/auth/mfa', { ...own, body: { code: '123456' } }));
+      const setup = await call('POST', '/auth/mfa/setup', own);
+      assertDocumented('POST /auth/mfa/setup', setup);
+      const used = new Set<string>();
+      assertDocumented('POST /auth/mfa/verify', await call('POST', '/auth/mfa/verify', { ...own, body: { code: 'nope' } }));
+      assertDocumented('POST /auth/mfa/verify', await call('POST', '/auth/mfa/verify', { ...own, body: { code: await freshCode(setup.body.secret, used) } }));
+      const challenge = await call('POST', '/auth/login', { body: { username: mfaUser.username, password: mfaUser.password } });
+      assertDocumented('POST /auth/login', challenge);
+      assertDocumented('POST /auth/mfa', await call('POST', '/auth/mfa', { body: { username: mfaUser.username, session: 'made-up', code: '123456' } }));
+      const tokens = await call('POST', '/auth/mfa', { body: { username: mfaUser.username, session: challenge.body.session, code: await freshCode(setup.body.secret, used) } });
+      assertDocumented('POST /auth/mfa', tokens);
+      assertDocumented('POST /auth/mfa/setup', await call('POST', '/auth/mfa/setup', { token: tokens.body.accessToken }));
+      assertDocumented('GET /users/me', await call('GET', '/users/me', { token: tokens.body.accessToken }));
+      assertDocumented('DELETE /auth/mfa', await call('DELETE', '/auth/mfa', { token: tokens.body.accessToken, body: { code: await freshCode(setup.body.secret, used) } }));
+      const path = `/users/${encodeURIComponent(mfaUser.username)}/mfa/reset`;
+      assertDocumented('POST /users/{username}/mfa/reset', await call('POST', path, { token: admin.accessToken }));
+      assertDocumented('POST /users/{username}/mfa/reset', await call('POST', path, { token: customer.accessToken }));
+      assertDocumented('POST /users/{username}/mfa/reset', await call('POST', '/users/nobody@example.com/mfa/reset', { token: admin.accessToken }));
     });
 
     it('has checked a call to every route of the table', () => {

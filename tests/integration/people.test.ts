@@ -56,7 +56,17 @@ describe('POST /users', () => {
     assert.equal(read.status, 200, read.text);
     assert.deepEqual(
       { ...read.body, createdAt: undefined },
-      { username: address, sub: created.body.sub, email: address, roles: ['branch-manager'], branches: ['2'], enabled: true, status: 'FORCE_CHANGE_PASSWORD', createdAt: undefined },
+      {
+        username: address,
+        sub: created.body.sub,
+        email: address,
+        roles: ['branch-manager'],
+        branches: ['2'],
+        enabled: true,
+        status: 'FORCE_CHANGE_PASSWORD',
+        createdAt: undefined,
+        mfa: { enabled: false },
+      },
     );
     assert.ok(!Number.isNaN(Date.parse(read.body.createdAt)), read.text);
 

@@ -76,6 +76,7 @@ const CASES: Case[] = [
     expect: { anonymous: 401, customer: 403, manager: 403, admin: 404 },
   },
   { route: 'DELETE /users/{username}', method: 'DELETE', path: '/users/nobody@example.com', expect: { anonymous: 401, customer: 403, manager: 403, admin: 404 } },
+  { route: 'POST /users/{username}/mfa/reset', method: 'POST', path: '/users/nobody@example.com/mfa/reset', expect: { anonymous: 401, customer: 403, manager: 403, admin: 404 } },
   // Branches (branches.test.ts has the rest): an existing id, so only the admin's 409 reaches the table.
   { route: 'POST /branches', method: 'POST', path: '/branches', body: { branchId: '1', name: 'Again' }, expect: { anonymous: 401, customer: 403, manager: 403, admin: 409 } },
   { route: 'GET /branches', method: 'GET', path: '/branches', expect: { anonymous: 401, customer: 403, manager: 200, admin: 200 } },

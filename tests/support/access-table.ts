@@ -11,7 +11,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { createDynamoAccessStore, type AccessStore, type Item } from '../../lib/access/store';
+import { createDynamoAccessStore, createDynamoMfaRecords, type AccessStore, type Item, type MfaRecords } from '../../lib/access/store';
+import { createSecretBox } from '../../lib/access/secret-box';
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -20,6 +21,8 @@ const dynalite = require('dynalite') as (options: Record<string, unknown>) => Se
 export interface LocalAccessTable {
   /** The real access store over the table. */
   store: AccessStore;
+  /** Two-factor sign-in's records over the same table, sealing with a key of the test's own. */
+  mfa: MfaRecords;
   /** The document client the store uses, for tests that read or write records as they are stored. */
   documents: DynamoDBDocumentClient;
   tableName: string;
@@ -81,6 +84,11 @@ export const startAccessTable = async (tableName = 'access', changeLog: { shards
   const direct = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }));
   return {
     store: createDynamoAccessStore(documents, { tables: { access: tableName }, changeLog: { table: changesTableName, shards: changeLog.shards } }),
+    mfa: createDynamoMfaRecords(
+      documents,
+      { tables: { access: tableName }, changeLog: { table: changesTableName, shards: changeLog.shards } },
+      createSecretBox(Buffer.alloc(32, 7)),
+    ),
     changesTableName,
     endpoint,
     changes: async () => (await direct.send(new ScanCommand({ TableName: changesTableName, ConsistentRead: true }))).Items ?? [],

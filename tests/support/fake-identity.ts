@@ -12,7 +12,7 @@
  * - `fail.<method>` makes that method throw what it returns; `meanwhile.<method>` runs inside it, at the moment
  *   Cognito has decided but not yet answered (what happens elsewhere in between).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { epochSeconds, systemClock, type Clock } from '../../lib/clock';
 import {
   invalidChallengeSession,
@@ -23,8 +23,9 @@ import {
   type DirectoryUser,
   type IdentityProvider,
   type IssuedTokens,
-  type NewPasswordChallenge,
+  type LoginChallenge,
 } from '../../lib/identity/cognito';
+import { base32Encode, totp } from './totp';
 import type { Role } from '../../lib/policy/route-policy';
 
 export interface FakeAccount {
@@ -40,6 +41,10 @@ export interface FakeAccount {
   /** The code last sent (reset or sign-up confirmation), and whether the account is confirmed. */
   code?: string;
   unconfirmed?: boolean;
+  /** TOTP: the associated secret, whether a code verified it, whether login asks for a code. */
+  totpSecret?: string;
+  totpVerified?: boolean;
+  mfaEnabled?: boolean;
 }
 
 /** The claims of an access token the fake issued. */
@@ -125,7 +130,7 @@ export class FakeIdentity implements IdentityProvider {
   /** Challenge session → the username it was issued for (Cognito answers each once). */
   private readonly challenges = new Map<string, string>();
 
-  async passwordLogin(username: string, password: string): Promise<IssuedTokens | NewPasswordChallenge> {
+  async passwordLogin(username: string, password: string): Promise<IssuedTokens | LoginChallenge> {
     await this.enter('passwordLogin', username);
     const account = this.accounts.get(username);
     if (!account || account.password !== password || !account.enabled || account.unconfirmed) throw invalidCredentials();
@@ -134,6 +139,64 @@ export class FakeIdentity implements IdentityProvider {
       this.challenges.set(session, username);
       return { challenge: 'NEW_PASSWORD_REQUIRED', session, username };
     }
+    if (account.mfaEnabled) {
+      const session = `mfa-${randomUUID()}`;
+      this.challenges.set(session, username);
+      return { challenge: 'SOFTWARE_TOKEN_MFA', session, username };
+    }
+    return this.issue(account);
+  }
+
+  /** A code of the account's secret now or a step either side, as Cognito checks them. */
+  private codeMatches(account: FakeAccount, code: string): boolean {
+    const secret = account.totpSecret;
+    if (!secret) return false;
+    const now = this.clock();
+    return [-1, 0, 1].some((steps) => totp(secret, { atMs: now, steps }) === code);
+  }
+
+  private accountOfToken(accessToken: string): FakeAccount {
+    const sub = claimsOf<{ sub?: string }>(accessToken).sub;
+    const account = [...this.accounts.values()].find((a) => a.sub === sub);
+    if (!account) throw invalidCredentials();
+    return account;
+  }
+
+  async associateSoftwareToken(accessToken: string): Promise<string> {
+    await this.enter('associateSoftwareToken', undefined);
+    const account = this.accountOfToken(accessToken);
+    account.totpSecret = base32Encode(randomBytes(20));
+    account.totpVerified = false;
+    return account.totpSecret;
+  }
+
+  async verifySoftwareToken(accessToken: string, code: string): Promise<void> {
+    await this.enter('verifySoftwareToken', code);
+    const account = this.accountOfToken(accessToken);
+    if (!this.codeMatches(account, code)) throw invalidCode();
+    account.totpVerified = true;
+  }
+
+  async setSoftwareTokenMfa(accessToken: string, enabled: boolean): Promise<void> {
+    await this.enter('setSoftwareTokenMfa', enabled);
+    const account = this.accountOfToken(accessToken);
+    if (enabled && !account.totpVerified) throw Object.assign(new Error('not verified'), { name: 'InvalidParameterException' });
+    account.mfaEnabled = enabled;
+  }
+
+  async adminDisableSoftwareTokenMfa(username: string): Promise<void> {
+    await this.enter('adminDisableSoftwareTokenMfa', username);
+    const account = this.account(username);
+    await this.meanwhile.adminDisableSoftwareTokenMfa?.();
+    account.mfaEnabled = false;
+  }
+
+  async respondToSoftwareTokenMfa(username: string, session: string, code: string): Promise<IssuedTokens> {
+    await this.enter('respondToSoftwareTokenMfa', username);
+    const account = this.accounts.get(username);
+    if (!account || this.challenges.get(session) !== username) throw invalidChallengeSession();
+    if (!this.codeMatches(account, code)) throw invalidCredentials();
+    this.challenges.delete(session);
     return this.issue(account);
   }
 
@@ -279,7 +342,14 @@ export class FakeIdentity implements IdentityProvider {
   }
 
   private directoryUser(account: FakeAccount): DirectoryUser {
-    return { username: account.username, sub: account.sub, ...(account.email ? { email: account.email } : {}), enabled: account.enabled, status: 'CONFIRMED' };
+    return {
+      username: account.username,
+      sub: account.sub,
+      ...(account.email ? { email: account.email } : {}),
+      enabled: account.enabled,
+      status: 'CONFIRMED',
+      mfaEnabled: account.mfaEnabled === true,
+    };
   }
 
   private tokens(account: FakeAccount, authTime: number, originJti: string): IssuedTokens {

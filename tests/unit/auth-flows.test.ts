@@ -31,6 +31,7 @@ const setup = (options: { originJti?: boolean; expiresIn?: number } = {}) => {
   const all = createAuthFlows({
     identity: cognito,
     accessStore: table.store,
+    mfa: table.mfa,
     config: { refreshTokenValidityDays: REFRESH_TOKEN_VALIDITY_DAYS, signUp: { enabled: true } },
     logger,
     clock,
@@ -56,6 +57,7 @@ const setupAll = (options: { signUp?: boolean } = {}) => {
   const all = createAuthFlows({
     identity: cognito,
     accessStore: table.store,
+    mfa: table.mfa,
     config: { refreshTokenValidityDays: REFRESH_TOKEN_VALIDITY_DAYS, signUp: { enabled: options.signUp ?? true } },
     logger,
     clock,

@@ -16,7 +16,7 @@ const setup = () => {
   const cognito = new FakeIdentity();
   const account = cognito.add(['customer']);
   const { logger } = recordingLogger('auth');
-  const handler = createAuthService({ identity: cognito, accessStore: {} as AuthDeps['accessStore'], config: { refreshTokenValidityDays: 30 } }, logger);
+  const handler = createAuthService({ identity: cognito, accessStore: {} as AuthDeps['accessStore'], mfa: {} as AuthDeps['mfa'], config: { refreshTokenValidityDays: 30 } }, logger);
   const caller = roleContext({ sub: account.sub, username: account.username, roles: ['customer'], tokenId: 'jti-1' });
   const change = (token: string | undefined, context = caller) =>
     handler(
@@ -48,5 +48,40 @@ describe('POST /auth/password', () => {
     const viaKey = await change(unsignedJwt({ sub: account.sub, jti: 'jti-1' }), roleContext({ ...caller, authType: 'api_key', scopes: ['profile:read'], keyId: 'a'.repeat(20), clientId: undefined, sessionId: undefined, tokenId: undefined }));
     assert.equal(viaKey.statusCode, 403);
     assert.equal(cognito.count('changePassword'), 0);
+  });
+});
+
+describe('MFA routes of the auth service', () => {
+  it('re-checks the role context: a caller who must set MFA up reaches setup, not a password change (403 mfa_required)', async () => {
+    const cognito = new FakeIdentity();
+    const account = cognito.add(['admin']);
+    const { logger } = recordingLogger('auth');
+    const handler = createAuthService(
+      { identity: cognito, accessStore: {} as AuthDeps['accessStore'], mfa: {} as AuthDeps['mfa'], config: { refreshTokenValidityDays: 30 } },
+      logger,
+    );
+    const pending = roleContext({ sub: account.sub, username: account.username, roles: ['admin'], tokenId: 'jti-1', mfaRequired: true });
+    const refused = await handler(
+      httpEvent('POST /auth/password', { body: JSON.stringify({ currentPassword: 'a', newPassword: 'New-Passw0rd!-1' }), authorizer: pending }),
+      lambdaContext,
+    );
+    assert.equal(refused.statusCode, 403);
+    assert.deepEqual(bodyOf(refused), { error: 'mfa_required', message: 'Turn on two-factor sign-in first (POST /auth/mfa/setup)' });
+    assert.equal(cognito.count('changePassword'), 0);
+  });
+
+  it('hands Cognito only the very token the authorizer verified, for setup as for a password change', async () => {
+    const cognito = new FakeIdentity();
+    const account = cognito.add(['customer']);
+    const { logger } = recordingLogger('auth');
+    const handler = createAuthService(
+      { identity: cognito, accessStore: {} as AuthDeps['accessStore'], mfa: {} as AuthDeps['mfa'], config: { refreshTokenValidityDays: 30 } },
+      logger,
+    );
+    const caller = roleContext({ sub: account.sub, username: account.username, roles: ['customer'], tokenId: 'jti-1' });
+    const other = unsignedJwt({ sub: account.sub, jti: 'jti-2' });
+    const answer = await handler(httpEvent('POST /auth/mfa/setup', { headers: { authorization: `Bearer ${other}` }, authorizer: caller }), lambdaContext);
+    assert.equal(answer.statusCode, 401);
+    assert.equal(cognito.count('associateSoftwareToken'), 0);
   });
 });

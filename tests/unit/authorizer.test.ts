@@ -98,6 +98,7 @@ interface HarnessOptions {
   apiKey?: ApiKeySnapshot | Error;
   mode?: AuthorizerConfig['unauthenticatedResponse'];
   ready?: Promise<unknown>;
+  mfaRequiredRoles?: AuthorizerConfig['mfaRequiredRoles'];
 }
 
 const harness = (options: HarnessOptions = {}) => {
@@ -128,6 +129,7 @@ const harness = (options: HarnessOptions = {}) => {
       resourceServerId: 'gateway',
       machineClients: [{ clientId: 'machine-1', name: 'partner', roles: [], branches: ['1'] }],
       apiKeyMacKeys: TEST_MAC_KEYS,
+      ...(options.mfaRequiredRoles ? { mfaRequiredRoles: options.mfaRequiredRoles } : {}),
     },
     ...(options.ready ? { ready: options.ready } : {}),
     clock: () => NOW * 1000,
@@ -843,5 +845,63 @@ describe('createAuthorizer', () => {
       await authorize(authorizerEvent({ routeKey: 'POST /products' }));
       assert.deepEqual([decisionLog().status, decisionLog().reason], [401, 'unknown_client']);
     });
+  });
+});
+
+describe('MFA_REQUIRED_ROLES', () => {
+  const session = { sessionId: 'origin-1', children: [] };
+  const admin = (overrides: Partial<UserRecord> = {}): UserRecord => ({ sub: 'sub-1', username: 'alice', branches: [], roles: ['admin'], ...overrides });
+
+  it('refuses an admin without MFA every route but its setup, /users/me and logout, with 403 mfa_required, from the record it already read', async () => {
+    for (const routeKey of ['GET /users', 'POST /products', 'POST /api-keys', 'POST /auth/password', 'POST /users/{username}/mfa/reset']) {
+      const { authorize, decisionLog, snapshots } = harness({ snapshot: { user: admin(), session }, mfaRequiredRoles: ['admin'] });
+      assert.deepEqual(await authorize(authorizerEvent({ routeKey, pathParameters: { username: 'bob' } })), DENIED, routeKey);
+      assert.deepEqual([decisionLog().status, decisionLog().reason], [403, 'mfa_required'], routeKey);
+      assert.equal(decisionLog().accessReads, 0, 'no read of its own');
+      assert.equal(snapshots.length, 1, 'the one snapshot every user decision reads');
+    }
+  });
+
+  it('opens MFA setup, /users/me and logout to them, and tells the services in the role context', async () => {
+    for (const routeKey of ['POST /auth/mfa/setup', 'POST /auth/mfa/verify', 'DELETE /auth/mfa', 'GET /users/me', 'POST /auth/logout']) {
+      const { authorize } = harness({ snapshot: { user: admin(), session }, mfaRequiredRoles: ['admin'] });
+      const result = await authorize(authorizerEvent({ routeKey }));
+      assert.equal(result.isAuthorized, true, routeKey);
+      assert.equal(result.context?.mfaRequired, true, routeKey);
+    }
+  });
+
+  it('allows an admin whose record says MFA is on, with no mfaRequired in the context', async () => {
+    const { authorize } = harness({ snapshot: { user: admin({ mfaEnabled: true }), session }, mfaRequiredRoles: ['admin'] });
+    const result = await authorize(authorizerEvent({ routeKey: 'GET /users' }));
+    assert.equal(result.isAuthorized, true);
+    assert.equal('mfaRequired' in (result.context ?? {}), false);
+  });
+
+  it('refuses an admin without a record at all (fail closed: no record, no MFA)', async () => {
+    const { authorize, decisionLog } = harness({ snapshot: { session }, mfaRequiredRoles: ['admin'] });
+    await authorize(authorizerEvent({ routeKey: 'GET /users' }));
+    assert.equal(decisionLog().reason, 'mfa_required');
+  });
+
+  it('leaves roles not listed, and everyone when the list is empty, as they were', async () => {
+    const customer = harness({ claims: claimsFor({ 'cognito:groups': ['customer'] }), snapshot: { user: admin({ roles: ['customer'] }), session }, mfaRequiredRoles: ['admin'] });
+    assert.equal((await customer.authorize(authorizerEvent({ routeKey: 'POST /api-keys' }))).isAuthorized, true);
+    const none = harness({ snapshot: { user: admin(), session }, mfaRequiredRoles: [] });
+    assert.equal((await none.authorize(authorizerEvent({ routeKey: 'GET /users' }))).isAuthorized, true);
+  });
+
+  it("refuses the API key of an admin without MFA the same way, by the owner's record", async () => {
+    const ring = testKeyRing();
+    const { key, id, secretHash } = ring.generate();
+    const keyRecord: ApiKeyRecord = { id, owner: 'sub-1', ownerUsername: 'alice', name: 'k', scopes: ['users:read', 'profile:read'], secretHash, createdAt: NOW - 60, expiresAt: NOW + 3600 };
+    const withKey = { headers: { authorization: `Bearer ${key}` } };
+    const off = harness({ apiKey: { key: keyRecord, owner: admin() }, mfaRequiredRoles: ['admin'] });
+    await off.authorize(authorizerEvent({ routeKey: 'GET /users', ...withKey }));
+    assert.deepEqual([off.decisionLog().status, off.decisionLog().reason], [403, 'mfa_required']);
+    const me = harness({ apiKey: { key: keyRecord, owner: admin() }, mfaRequiredRoles: ['admin'] });
+    assert.equal((await me.authorize(authorizerEvent({ routeKey: 'GET /users/me', ...withKey }))).isAuthorized, true);
+    const on = harness({ apiKey: { key: keyRecord, owner: admin({ mfaEnabled: true }) }, mfaRequiredRoles: ['admin'] });
+    assert.equal((await on.authorize(authorizerEvent({ routeKey: 'GET /users', ...withKey }))).isAuthorized, true);
   });
 });

@@ -1,6 +1,19 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { apiKeyConfig, authorizerConfig, cognitoApiConfig, dataConfig, docsConfig, identityConfig, runsLocally, sessionConfig, signUpConfig, verificationCacheConfig } from '../../lib/config';
+import {
+  apiKeyConfig,
+  authorizerConfig,
+  cognitoApiConfig,
+  dataConfig,
+  docsConfig,
+  identityConfig,
+  mfaConfig,
+  mfaRequiredRoles,
+  runsLocally,
+  sessionConfig,
+  signUpConfig,
+  verificationCacheConfig,
+} from '../../lib/config';
 import { ConfigurationError } from '../../lib/errors';
 import { TEST_MAC_KEYS, macKeysEnv } from './fixtures';
 
@@ -273,6 +286,7 @@ describe('authorizerConfig', () => {
       resourceServerId: 'gateway',
       machineClients: [],
       apiKeyMacKeys: TEST_MAC_KEYS,
+      mfaRequiredRoles: ['admin'],
     });
   });
 
@@ -390,5 +404,45 @@ describe('signUpConfig (SIGNUP_ENABLED)', () => {
     assert.deepEqual(signUpConfig({ SIGNUP_ENABLED: 'false' }), { enabled: false });
     assert.deepEqual(signUpConfig({ SIGNUP_ENABLED: ' true ' }), { enabled: true });
     for (const value of ['yes', '1', 'TRUE']) assert.throws(() => signUpConfig({ SIGNUP_ENABLED: value }), ConfigurationError, value);
+  });
+});
+
+describe('mfaRequiredRoles (MFA_REQUIRED_ROLES)', () => {
+  it('requires MFA of admins when unset or blank: the account that holds every other', () => {
+    assert.deepEqual(mfaRequiredRoles({}), ['admin']);
+    assert.deepEqual(mfaRequiredRoles({ MFA_REQUIRED_ROLES: '  ' }), ['admin']);
+  });
+
+  it('takes roles separated by commas, trimmed and once each, or none', () => {
+    assert.deepEqual(mfaRequiredRoles({ MFA_REQUIRED_ROLES: 'admin, branch-manager,admin' }), ['admin', 'branch-manager']);
+    assert.deepEqual(mfaRequiredRoles({ MFA_REQUIRED_ROLES: 'none' }), []);
+    assert.deepEqual(authorizerConfig({ ...AUTHORIZER, MFA_REQUIRED_ROLES: 'none' }).mfaRequiredRoles, []);
+  });
+
+  it('refuses to start with an unknown role or an empty entry, naming the variable', () => {
+    for (const value of ['admins', 'admin,,customer', 'Admin', 'none,admin']) assertConfigError(() => mfaRequiredRoles({ MFA_REQUIRED_ROLES: value }), 'MFA_REQUIRED_ROLES');
+  });
+});
+
+describe('mfaConfig (MFA_SECRET_KEY, MFA_ISSUER)', () => {
+  const KEY = Buffer.alloc(32, 3);
+
+  it('reads the sealing key from base64 or base64url, and names the gateway in apps', () => {
+    assert.deepEqual(mfaConfig({ MFA_SECRET_KEY: KEY.toString('base64') }), { secretKey: KEY, issuer: 'API Gateway' });
+    assert.deepEqual(mfaConfig({ MFA_SECRET_KEY: KEY.toString('base64url'), MFA_ISSUER: 'Shop' }).issuer, 'Shop');
+  });
+
+  it('does not start without a key of at least 32 bytes, and never prints the key', () => {
+    assertConfigError(() => mfaConfig({}), 'MFA_SECRET_KEY');
+    const short = Buffer.alloc(31, 3).toString('base64');
+    assert.throws(
+      () => mfaConfig({ MFA_SECRET_KEY: short }),
+      (error: unknown) => error instanceof ConfigurationError && error.message.includes('MFA_SECRET_KEY') && !error.message.includes(short),
+    );
+    assertConfigError(() => mfaConfig({ MFA_SECRET_KEY: 'not base64!' }), 'MFA_SECRET_KEY');
+  });
+
+  it('refuses an issuer with a colon (it would split the otpauth label)', () => {
+    assertConfigError(() => mfaConfig({ MFA_SECRET_KEY: KEY.toString('base64'), MFA_ISSUER: 'a:b' }), 'MFA_ISSUER');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * scripts/local/cognito.ts: cognito-local as the local stack starts it. A refresh keeps the
- * login's `auth_time` (as on AWS), everything else about the tokens stays cognito-local's, and
- * browser requests from other origins are refused.
+ * login's `auth_time` (as on AWS), everything else about the tokens stays cognito-local's,
+ * `AdminSetUserMFAPreference` works and a login finished by a challenge can refresh (as on AWS),
+ * and browser requests from other origins are refused.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,14 +16,22 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   AdminCreateUserCommand,
+  AdminGetUserCommand,
   AdminInitiateAuthCommand,
+  AdminSetUserMFAPreferenceCommand,
   AdminSetUserPasswordCommand,
+  AssociateSoftwareTokenCommand,
+  RespondToAuthChallengeCommand,
+  SetUserMFAPreferenceCommand,
+  SetUserPoolMfaConfigCommand,
+  VerifySoftwareTokenCommand,
   CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
   InitiateAuthCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { freePort } from '../../scripts/local/stack';
+import { totp } from '../support/totp';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const USERNAME = 'refresh@example.com';
@@ -162,6 +171,41 @@ describe('local cognito-local launcher', () => {
         new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: `${header}.${payload}.x` } }),
       ),
       (error: Error) => error.name === 'NotAuthorizedException',
+    );
+  });
+
+  it('turns TOTP MFA off for an admin (AdminSetUserMFAPreference, which upstream lacks), and a login finished with a code can refresh', async () => {
+    const username = 'mfa@example.com';
+    await cognito.send(new SetUserPoolMfaConfigCommand({ UserPoolId: userPoolId, MfaConfiguration: 'OPTIONAL', SoftwareTokenMfaConfiguration: { Enabled: true } }));
+    await cognito.send(new AdminCreateUserCommand({ UserPoolId: userPoolId, Username: username, MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: username }] }));
+    await cognito.send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: username, Password: PASSWORD, Permanent: true }));
+    const passwordLogin = () => cognito.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: username, PASSWORD } }));
+    const accessToken = (await passwordLogin()).AuthenticationResult!.AccessToken!;
+    const secret = (await cognito.send(new AssociateSoftwareTokenCommand({ AccessToken: accessToken }))).SecretCode!;
+    await cognito.send(new VerifySoftwareTokenCommand({ AccessToken: accessToken, UserCode: totp(secret) }));
+    await cognito.send(new SetUserMFAPreferenceCommand({ AccessToken: accessToken, SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true } }));
+
+    const challenge = await passwordLogin();
+    assert.equal(challenge.ChallengeName, 'SOFTWARE_TOKEN_MFA');
+    const answered = await cognito.send(
+      new RespondToAuthChallengeCommand({
+        ClientId: clientId,
+        ChallengeName: 'SOFTWARE_TOKEN_MFA',
+        Session: challenge.Session!,
+        ChallengeResponses: { USERNAME: username, SOFTWARE_TOKEN_MFA_CODE: totp(secret, { steps: 1 }) },
+      }),
+    );
+    const refreshed = await cognito.send(
+      new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: answered.AuthenticationResult!.RefreshToken! } }),
+    );
+    assert.ok(refreshed.AuthenticationResult?.AccessToken, 'the refresh token of a login finished with a code works, as on AWS');
+
+    await cognito.send(new AdminSetUserMFAPreferenceCommand({ UserPoolId: userPoolId, Username: username, SoftwareTokenMfaSettings: { Enabled: false, PreferredMfa: false } }));
+    assert.deepEqual((await cognito.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: username }))).UserMFASettingList, []);
+    assert.ok((await passwordLogin()).AuthenticationResult?.AccessToken, 'the password alone again');
+    await assert.rejects(
+      cognito.send(new AdminSetUserMFAPreferenceCommand({ UserPoolId: userPoolId, Username: 'nobody@example.com', SoftwareTokenMfaSettings: { Enabled: false } })),
+      (error: Error) => error.name === 'UserNotFoundException',
     );
   });
 

@@ -38,6 +38,8 @@ describe('readRoleContext', () => {
     'a zero expiry': { expiresAt: 0 },
     'a fractional expiry': { expiresAt: 1.5 },
     'an expiry as a string': { expiresAt: '1893456000' },
+    'mfaRequired other than true': { mfaRequired: false },
+    'mfaRequired as a string': { mfaRequired: 'true' },
     'a missing client id': { clientId: undefined },
   };
   for (const [name, fields] of Object.entries(BAD_FIELDS)) {
@@ -45,4 +47,12 @@ describe('readRoleContext', () => {
       assertMissingContext(eventWith({ ...roleContext(), ...fields }));
     });
   }
+});
+
+describe('mfaRequired in the role context', () => {
+  it('carries it through when true, and leaves it out otherwise', () => {
+    const pending = roleContext({ roles: ['admin'], mfaRequired: true });
+    assert.deepEqual(readRoleContext(eventWith(toAuthorizerContext(pending))), pending);
+    assert.equal('mfaRequired' in readRoleContext(eventWith(toAuthorizerContext(roleContext()))), false);
+  });
 });

@@ -268,3 +268,33 @@ describe('grantableScopes', () => {
     assert.deepEqual(grantableScopes(['admin']), [...SCOPES]);
   });
 });
+
+describe('MFA required for a role (mfaRequired, the routes marked mfaSetup)', () => {
+  const PENDING_ADMIN: Principal = { ...ADMIN, mfaRequired: true };
+  const entries = Object.entries(ROUTE_POLICY) as [string, RouteRule][];
+
+  it('marks exactly MFA setup, /users/me and logout as open before MFA is on', () => {
+    const marked = entries.filter(([, rule]) => rule.mfaSetup === true).map(([key]) => key).sort();
+    assert.deepEqual(marked, ['DELETE /auth/mfa', 'GET /users/me', 'POST /auth/logout', 'POST /auth/mfa/setup', 'POST /auth/mfa/verify']);
+  });
+
+  it('refuses every other protected route with mfa_required, whatever the roles would open', () => {
+    for (const [routeKey, rule] of entries) {
+      if (rule.access.kind === 'public' || rule.mfaSetup) continue;
+      assert.deepEqual(decideAccess(rule, PENDING_ADMIN, { branchId: '1' }), { allowed: false, reason: 'mfa_required' }, routeKey);
+    }
+  });
+
+  it('allows the setup routes and public routes as before', () => {
+    assert.deepEqual(decideAccess(ruleFor('POST /auth/mfa/setup'), PENDING_ADMIN, {}), { allowed: true, reason: 'signed_in' });
+    assert.deepEqual(decideAccess(ruleFor('POST /auth/mfa'), PENDING_ADMIN, {}), { allowed: true, reason: 'public' });
+    assert.deepEqual(decideAccess(ruleFor('GET /users'), ADMIN, {}), { allowed: true, reason: 'role_granted' });
+  });
+
+  it("refuses an API key of such an owner the same way, and still needs the key's scope on the routes it leaves open", () => {
+    const key: Principal = { ...PENDING_ADMIN, authType: 'api_key', scopes: ['users:read', 'profile:read'] };
+    assert.deepEqual(decideAccess(ruleFor('GET /users'), key, {}), { allowed: false, reason: 'mfa_required' });
+    assert.deepEqual(decideAccess(ruleFor('GET /users/me'), key, {}), { allowed: true, reason: 'scope_granted' });
+    assert.deepEqual(decideAccess(ruleFor('POST /auth/mfa/setup'), key, {}), { allowed: false, reason: 'user_token_required' });
+  });
+});

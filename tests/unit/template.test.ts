@@ -42,6 +42,8 @@ const LOCAL_VALUES: Record<string, string> = {
   LOCAL_METRICS_DISABLED: 'true',
   LOCAL_TOKEN_URL: 'http://127.0.0.1:9230/oauth2/token',
   LOCAL_API_KEY_MAC_KEYS: `vlocal:${Buffer.alloc(32, 7).toString('base64url')}`,
+  LOCAL_MFA_REQUIRED_ROLES: 'none',
+  LOCAL_MFA_SECRET_KEY: Buffer.alloc(32, 9).toString('base64url'),
 };
 
 interface Packaged {
@@ -347,16 +349,19 @@ describe('generated CloudFormation template', () => {
         AUTHORIZER_UNAUTHENTICATED_RESPONSE: vars.AUTHORIZER_UNAUTHENTICATED_RESPONSE,
         POWERTOOLS_METRICS_DISABLED: vars.POWERTOOLS_METRICS_DISABLED,
         API_KEY_MAC_KEYS: vars.API_KEY_MAC_KEYS,
+        MFA_REQUIRED_ROLES: vars.MFA_REQUIRED_ROLES,
       },
       {
         GATEWAY_LOCAL_STACK: 'true',
         ...Object.fromEntries(
           Object.entries(LOCAL_VALUES)
-            .filter(([name]) => name !== 'LOCAL_TOKEN_URL')
+            .filter(([name]) => name !== 'LOCAL_TOKEN_URL' && name !== 'LOCAL_MFA_SECRET_KEY')
             .map(([name, value]) => [name.replace(/^LOCAL_/, '').replace(/^METRICS_DISABLED$/, 'POWERTOOLS_METRICS_DISABLED'), value]),
         ),
       },
     );
+    // Only the auth function holds the key that seals authenticator secrets.
+    assert.equal(local.resources.AuthLambdaFunction!.Properties.Environment.Variables.MFA_SECRET_KEY, LOCAL_VALUES.LOCAL_MFA_SECRET_KEY);
     // Only the docs function names the token endpoint (in the OpenAPI document).
     assert.equal(local.resources.DocsLambdaFunction!.Properties.Environment.Variables.TOKEN_URL, LOCAL_VALUES.LOCAL_TOKEN_URL);
   });
@@ -378,12 +383,12 @@ describe('generated CloudFormation template', () => {
           assert.deepEqual(Object.keys(statement.Condition ?? {}), ['ForAllValues:StringLike'], `${functionName}: writes without a LeadingKeys condition`);
           assert.ok(patterns.length > 0, `${functionName}: writes without a LeadingKeys condition`);
           for (const pattern of patterns) assert.match(pattern, /^[a-z]+#\*$/, `${functionName}: ${pattern} is not a record kind`);
-          owned[functionName] = [...(owned[functionName] ?? []), ...patterns.map((p) => p.slice(0, -1))].sort();
+          owned[functionName] = [...new Set([...(owned[functionName] ?? []), ...patterns.map((p) => p.slice(0, -1))])].sort();
         }
       }
     }
     assert.deepEqual(owned, {
-      auth: ['challenge#', 'refresh#', 'session#', 'user#'],
+      auth: ['challenge#', 'mfa#', 'mfafail#', 'refresh#', 'session#', 'totp#', 'user#'],
       keys: ['apikey#', 'user#'],
       users: ['user#'],
       cognitoTrigger: ['user#', 'username#'],
@@ -444,6 +449,26 @@ describe('generated CloudFormation template', () => {
     assert.equal(authEnv(prod.resources), 'false');
     assert.equal(pool(local.resources).Properties.AdminCreateUserConfig.AllowAdminCreateUserOnly, false);
     assert.equal(authEnv(local.resources), 'true');
+  });
+
+  it('lets users turn on two-factor sign-in with an authenticator app (optional, software tokens only), required of admins on AWS and of nobody locally', () => {
+    const pool = (resources: typeof prod.resources) => ofType('AWS::Cognito::UserPool', resources)[0]![1].Properties;
+    for (const resources of [prod.resources, local.resources]) {
+      assert.equal(pool(resources).MfaConfiguration, 'OPTIONAL');
+      assert.deepEqual(pool(resources).EnabledMfas, ['SOFTWARE_TOKEN_MFA']);
+    }
+    assert.equal(prod.resources.AuthorizerLambdaFunction!.Properties.Environment.Variables.MFA_REQUIRED_ROLES, 'admin');
+    assert.equal(local.resources.AuthorizerLambdaFunction!.Properties.Environment.Variables.MFA_REQUIRED_ROLES, 'none');
+    // The sealing key: a secret CloudFormation generates, for the auth function alone.
+    const secret = prod.resources.MfaSecretKey!;
+    assert.equal(secret.Type, 'AWS::SecretsManager::Secret');
+    assert.ok(secret.Properties.GenerateSecretString.PasswordLength >= 43, 'at least 32 bytes read as base64');
+    assert.deepEqual(prod.resources.AuthLambdaFunction!.Properties.Environment.Variables.MFA_SECRET_KEY, {
+      'Fn::Sub': '{{resolve:secretsmanager:${MfaSecretKey}:SecretString}}',
+    });
+    for (const [name, fn] of ofType('AWS::Lambda::Function', prod.resources)) {
+      if (name !== 'AuthLambdaFunction') assert.equal(fn.Properties.Environment?.Variables?.MFA_SECRET_KEY, undefined, name);
+    }
   });
 
   it("logs each request: request id, route, status, and the authorizer's and the integration's errors", () => {

@@ -210,7 +210,15 @@ describe('me', () => {
 
     const me = await flows.me(callerFor(manager, { branches: ['3'] }));
 
-    assert.deepEqual(me, { sub: manager.sub, username: manager.username, email: manager.email, roles: ['branch-manager'], branches: ['3'], authType: 'user' });
+    assert.deepEqual(me, {
+      sub: manager.sub,
+      username: manager.username,
+      email: manager.email,
+      roles: ['branch-manager'],
+      branches: ['3'],
+      authType: 'user',
+      mfa: { enabled: false, setupRequired: false },
+    });
   });
 
   it('answers an API key with its id and scopes too', async () => {
@@ -228,6 +236,7 @@ describe('me', () => {
       authType: 'api_key',
       keyId: 'feedfacefeedfacefeed',
       scopes: ['profile:read'],
+      mfa: { enabled: false, setupRequired: false },
     });
   });
 
@@ -333,5 +342,30 @@ describe('remove', () => {
     const second = directory.add(['admin']);
     await flows.remove(caller, second.username);
     assert.deepEqual(adminApi.deleted, [second.username]);
+  });
+});
+
+describe('resetMfa (a lost authenticator)', () => {
+  it("cuts the user's sessions off before Cognito turns MFA off, records MFA off, and signs them out at Cognito", async () => {
+    const { flows, directory, caller, clock } = setup();
+    const user = directory.add(['customer'], { mfaEnabled: true, totpVerified: true });
+    await table.store.setMfa({ sub: user.sub, username: user.username, enabled: true, versionMs: clock() - 1000 });
+    let whenCognitoResets: UserRecord | undefined;
+    directory.meanwhile.adminDisableSoftwareTokenMfa = async () => {
+      whenCognitoResets ??= await table.store.getUser(user.sub);
+    };
+    const before = clock();
+    await flows.resetMfa(caller, user.username);
+    assert.ok((whenCognitoResets?.signedOutAt ?? 0) >= epochSeconds(before), 'signedOutAt raised first');
+    assert.equal(user.mfaEnabled, false, 'off at Cognito');
+    assert.equal((await table.store.getUser(user.sub))?.mfaEnabled, undefined, 'off in the record');
+    assert.deepEqual(directory.calls.filter((call) => call.method === 'globalSignOut'), [{ method: 'globalSignOut', arg: user.username }]);
+  });
+
+  it("refuses an admin's own reset (409 cannot_reset_own_mfa: that takes a code) and an unknown user (404)", async () => {
+    const { flows, admin, caller, directory } = setup();
+    await assert.rejects(flows.resetMfa(caller, admin.username), isCode('cannot_reset_own_mfa', 409));
+    await assert.rejects(flows.resetMfa(caller, 'nobody@example.com'), isCode('user_not_found', 404));
+    assert.equal(directory.count('adminDisableSoftwareTokenMfa'), 0);
   });
 });

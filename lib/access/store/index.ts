@@ -16,6 +16,8 @@
  * - `refresh#<hash>`  SHA-256 of a refresh token issued at login → its session.
  * - `challenge#<hash>` SHA-256 of a new-password challenge session handed out at login → its
  *                     username; taken once (`challenges.ts`).
+ * - `mfa#<sub>`, `totp#<hash>`, `mfafail#<hash>`: two-factor sign-in (`mfa.ts`): the sealed
+ *                     authenticator secret, codes already used, wrong codes counted.
  * - `apikey#<id>`     a personal API key: owner, name, scopes, SHA-256 of the secret, expiry,
  *                     `revokedAt` once deleted. The owner's `user#` record lists the ids of
  *                     their live keys (`apiKeys`), which bounds how many they may hold.
@@ -40,14 +42,17 @@ import { createApiKeyRecords, type ApiKeyRecords } from './api-keys';
 import { createSessionRecords, type SessionRecords } from './sessions';
 import { createChallengeRecords, type ChallengeRecords } from './challenges';
 import { createChangeLogWriter } from './change-log';
+import { createMfaRecords, type MfaRecords } from './mfa';
 import { createAccessTable } from './table';
+import type { SecretBox } from '../secret-box';
 import { createUserRecords, type UserRecords } from './users';
 
 export * from '../records';
 export { TooManyApiKeysError, type ApiKeyRecords } from './api-keys';
 export { SessionRevokedError, hashRefreshToken, type SessionRecords } from './sessions';
 export type { UserRecords } from './users';
-export type { ChallengeRecords } from './challenges';
+export type { ChallengeRecords, ChallengeName } from './challenges';
+export type { MfaRecords } from './mfa';
 
 /** Every record kind, and the authorizer's reads (which the services' tests use too). */
 export interface AccessStore extends SnapshotReader, UserRecords, SessionRecords, ApiKeyRecords, ChallengeRecords {}
@@ -66,3 +71,10 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, config: 
     apiKey: (keyId) => readApiKey((pk) => table.get(pk), keyId),
   };
 };
+
+/**
+ * The two-factor records (`mfa.ts`), for the services that set MFA up: only they hold the key
+ * that seals authenticator secrets.
+ */
+export const createDynamoMfaRecords = (client: DynamoDBDocumentClient, config: AccessStoreTables, box: SecretBox): MfaRecords =>
+  createMfaRecords(createAccessTable(client, config.tables.access, createChangeLogWriter(client, config.changeLog)), box);

@@ -31,6 +31,12 @@ export interface UserRecords {
    * then the truth. False when nothing was written.
    */
   syncRoles(input: { sub: string; username: string; roles: readonly Role[]; versionMs: number; unlessChangedSince?: number }): Promise<boolean>;
+  /**
+   * Record whether the user has MFA on, unless a later change was already recorded
+   * (`versionMs`, epoch ms). Announced on the change log: the authorizer's view learns it within
+   * the revocation bound. False when a later change won.
+   */
+  setMfa(input: { sub: string; username: string; enabled: boolean; versionMs: number }): Promise<boolean>;
   /** Remember which `sub` a username belongs to. */
   recordUsername(input: { sub: string; username: string }): Promise<void>;
   /** The `sub` last recorded for a username. */
@@ -115,6 +121,21 @@ export const createUserRecords = (table: AccessTable): UserRecords => ({
             ':version': versionMs,
             ...(unlessChangedSince === undefined ? {} : { ':since': unlessChangedSince }),
           },
+        }),
+      );
+      if (applied) await table.changed([USER + sub]);
+      return applied;
+    },
+
+    async setMfa({ sub, username, enabled, versionMs }) {
+      const applied = await table.conditionally(
+        new UpdateCommand({
+          TableName: table.name,
+          Key: { pk: USER + sub },
+          UpdateExpression: `${ENSURE_USER}, mfaEnabled = :enabled, mfaChangedAt = :version`,
+          ConditionExpression: 'attribute_not_exists(mfaChangedAt) OR mfaChangedAt <= :version',
+          ExpressionAttributeNames: { '#sub': 'sub' },
+          ExpressionAttributeValues: { ':sub': sub, ':username': username, ':none': [], ':enabled': enabled, ':version': versionMs },
         }),
       );
       if (applied) await table.changed([USER + sub]);
