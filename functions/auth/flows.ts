@@ -11,7 +11,15 @@ import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { BadRequestError, NotFoundError } from '../../lib/errors';
 import { epochSeconds, systemClock, type Clock } from '../../lib/clock';
-import { loginCutOff, revocationReason, SessionRevokedError, type ChallengeRecords, type SessionRecords, type UserRecords } from '../../lib/access/store';
+import {
+  loginCutOff,
+  revocationReason,
+  SessionRevokedError,
+  type ChallengeRecords,
+  type SessionRecords,
+  type UserRecords,
+  type WebSessionRecords,
+} from '../../lib/access/store';
 import { CHALLENGE_TTL_SECONDS } from '../../lib/access/store/challenges';
 import {
   invalidChallengeSession,
@@ -28,7 +36,7 @@ import type { UserRoleContext } from '../../lib/policy/role-context';
 import { isRole, type Role } from '../../lib/policy/route-policy';
 
 /** The facts of a token we were just handed by Cognito over TLS (no need to verify it again). */
-const describe = (accessToken: string) => {
+export const describe = (accessToken: string) => {
   const { payload } = decomposeUnverifiedJwt(accessToken);
   const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
   const sessionId = typeof payload.origin_jti === 'string' ? payload.origin_jti : jti;
@@ -63,7 +71,8 @@ const tokenAnswer = (tokens: IssuedTokens, exp: number, now: number): TokenAnswe
 
 export interface AuthDeps {
   identity: IdentityProvider;
-  accessStore: Pick<UserRecords, 'getUser' | 'raiseCutOff'> & SessionRecords & ChallengeRecords;
+  /** Browser sessions' records are used by web-sessions.ts. */
+  accessStore: Pick<UserRecords, 'getUser' | 'raiseCutOff'> & SessionRecords & ChallengeRecords & WebSessionRecords;
   /** Sign-up is off unless `signUp.enabled`. */
   config: SessionConfig & { signUp?: SignUpConfig };
   logger: Logger;
@@ -90,11 +99,11 @@ export const createAuthFlows = (deps: AuthDeps) => {
   };
 
   /**
-   * Tokens Cognito just issued become a session of the gateway, as at every login: refused for a
-   * deleted or disabled user, issued again (with `again`) when a cut-off in this very second
-   * would refuse them, and recorded so that logout and every revocation rule reach them.
+   * Tokens Cognito just issued, admitted as a login of the gateway: refused for a deleted or
+   * disabled user, and issued again (with `again`) when a cut-off in this very second would
+   * refuse them. A token login and a browser session both start here.
    */
-  const startSession = async (issued: IssuedTokens, again: () => Promise<IssuedTokens>): Promise<TokenAnswer> => {
+  const admit = async (issued: IssuedTokens, again: () => Promise<IssuedTokens>) => {
     let tokens = issued;
     let token = describe(tokens.accessToken);
     const user = await deps.accessStore.getUser(token.sub);
@@ -108,6 +117,15 @@ export const createAuthFlows = (deps: AuthDeps) => {
       tokens = await again();
       token = describe(tokens.accessToken);
     }
+    return { tokens, token };
+  };
+
+  /**
+   * Tokens Cognito just issued become a session of the gateway, as at every login: admitted,
+   * and recorded so that logout and every revocation rule reach them.
+   */
+  const startSession = async (issued: IssuedTokens, again: () => Promise<IssuedTokens>): Promise<TokenAnswer> => {
+    const { tokens, token } = await admit(issued, again);
     await deps.accessStore.recordLogin({
       sessionId: token.sessionId,
       sub: token.sub,
@@ -119,28 +137,35 @@ export const createAuthFlows = (deps: AuthDeps) => {
     return tokenAnswer(tokens, token.exp, epochSeconds(clock()));
   };
 
+  /** A temporary password's challenge, remembered so that only it, once, for this user, can be answered. */
+  const rememberChallenge = async (challenge: NewPasswordChallenge): Promise<NewPasswordChallenge> => {
+    await deps.accessStore.recordChallenge({
+      session: challenge.session,
+      username: challenge.username,
+      expiresAt: epochSeconds(clock()) + CHALLENGE_TTL_SECONDS,
+    });
+    logger.info('login challenge', { challenge: challenge.challenge });
+    return challenge;
+  };
+
+  /** The new-password challenge answered at Cognito, once, for the user it was issued to. */
+  const answerNewPassword = async (input: { username: string; session: string; newPassword: string }): Promise<IssuedTokens> => {
+    const taken = await deps.accessStore.takeChallenge({ session: input.session, username: input.username, now: epochSeconds(clock()) });
+    if (!taken) throw invalidChallengeSession();
+    return deps.identity.respondToNewPassword(input.username, input.session, input.newPassword);
+  };
+
   /** Username and password for tokens, through Cognito (and its trigger), recorded as a session. */
   const login = async (input: { username: string; password: string }): Promise<TokenAnswer | NewPasswordChallenge> => {
     const result = await deps.identity.passwordLogin(input.username, input.password);
-    if (isChallenge(result)) {
-      // A temporary password: no tokens until the user picks their own. The gateway remembers
-      // the challenge it handed out, so that only it, once, for this user, can be answered.
-      await deps.accessStore.recordChallenge({
-        session: result.session,
-        username: result.username,
-        expiresAt: epochSeconds(clock()) + CHALLENGE_TTL_SECONDS,
-      });
-      logger.info('login challenge', { challenge: result.challenge });
-      return result;
-    }
+    // A temporary password: no tokens until the user picks their own.
+    if (isChallenge(result)) return rememberChallenge(result);
     return startSession(result, () => signIn(input.username, input.password));
   };
 
   /** The new-password challenge of a login answered: the password is set, and a session starts as at login. */
   const newPassword = async (input: { username: string; session: string; newPassword: string }): Promise<TokenAnswer> => {
-    const taken = await deps.accessStore.takeChallenge({ session: input.session, username: input.username, now: epochSeconds(clock()) });
-    if (!taken) throw invalidChallengeSession();
-    const tokens = await deps.identity.respondToNewPassword(input.username, input.session, input.newPassword);
+    const tokens = await answerNewPassword(input);
     return startSession(tokens, () => signIn(input.username, input.newPassword));
   };
 
@@ -269,5 +294,20 @@ export const createAuthFlows = (deps: AuthDeps) => {
     logger.info('logout', { sub: caller.sub, sessionId: caller.sessionId, everywhere: input.everywhere === true });
   };
 
-  return { login, newPassword, changePassword, forgotPassword, resetPassword, signUp, confirmSignUp, refresh, logout };
+  return {
+    login,
+    newPassword,
+    changePassword,
+    forgotPassword,
+    resetPassword,
+    signUp,
+    confirmSignUp,
+    refresh,
+    logout,
+    // The steps a browser session's sign-in shares with a token login (web-sessions.ts).
+    admit,
+    signIn,
+    rememberChallenge,
+    answerNewPassword,
+  };
 };

@@ -52,7 +52,7 @@ export interface RoleContext {
   clientId?: string;
   /** The API key used (its public id, never its secret). */
   keyId?: string;
-  /** A user token's session: `origin_jti` on AWS, `jti` where the issuer has none. */
+  /** A user token's session: `origin_jti` on AWS, `jti` where the issuer has none. A browser session: the hash of its id. */
   sessionId?: string;
   /** The token's own `jti` (users and machine clients). */
   tokenId?: string;
@@ -77,6 +77,17 @@ export const requireUserContext = (context: RoleContext): UserRoleContext => {
   return context;
 };
 
+/** A browser session's context: `sessionId` is the hash of the cookie's id. */
+export type SessionRoleContext = RoleContext & { authType: 'session'; sessionId: string };
+
+/** For routes of the caller's own browser session (its state, sign-out): anything else is refused. */
+export const requireSessionContext = (context: RoleContext): SessionRoleContext => {
+  if (context.authType !== 'session' || context.sessionId === undefined) {
+    throw new ForbiddenError('session_required', 'This needs a browser session');
+  }
+  return context as SessionRoleContext;
+};
+
 const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 const isTextList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isText);
 
@@ -85,6 +96,7 @@ const REQUIRED: Record<AuthType, readonly ('clientId' | 'keyId' | 'sessionId' | 
   user: ['clientId', 'sessionId', 'tokenId'],
   api_key: ['keyId'],
   client: ['clientId', 'tokenId'],
+  session: ['sessionId'],
 };
 
 /**

@@ -27,9 +27,10 @@ export const isScope = (value: unknown): value is Scope => typeof value === 'str
 
 /**
  * How a caller authenticated: a user's own access token, a personal API key (acting for its
- * owner), or a machine client's client-credentials token.
+ * owner), a machine client's client-credentials token, or a browser session (the
+ * `__Host-session` cookie, resolved at the gateway: the user themselves, signed in).
  */
-export const AUTH_TYPES = ['user', 'api_key', 'client'] as const;
+export const AUTH_TYPES = ['user', 'api_key', 'client', 'session'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
 
 /** The Lambda function (key under `functions:` in serverless.yml) that serves a route. */
@@ -56,6 +57,13 @@ export interface RouteRule {
    * one is for users' own tokens only (managing keys, logging out, changing users).
    */
   scope?: Scope;
+  /**
+   * A route for one way of signing in only: `token`, a user's own access token (it acts on that
+   * token: logging it out, changing the password with it, minting API keys, which are bearer
+   * secrets a cookie session must not hand to a browser); `session`, a browser session (its own
+   * state and sign-out).
+   */
+  only?: 'token' | 'session';
 }
 
 const PUBLIC: Access = { kind: 'public' };
@@ -69,14 +77,19 @@ export const ROUTE_POLICY = {
   'GET /health': { service: 'health', access: PUBLIC },
   'POST /auth/login': { service: 'auth', access: PUBLIC },
   'POST /auth/refresh': { service: 'auth', access: PUBLIC },
-  'POST /auth/logout': { service: 'auth', access: SIGNED_IN },
+  'POST /auth/logout': { service: 'auth', access: SIGNED_IN, only: 'token' },
   'POST /auth/new-password': { service: 'auth', access: PUBLIC },
   // The caller's own password: a user's own token only (no scope: no API key, no machine client).
-  'POST /auth/password': { service: 'auth', access: SIGNED_IN },
+  'POST /auth/password': { service: 'auth', access: SIGNED_IN, only: 'token' },
   'POST /auth/password/forgot': { service: 'auth', access: PUBLIC },
   'POST /auth/password/reset': { service: 'auth', access: PUBLIC },
   'POST /auth/signup': { service: 'auth', access: PUBLIC },
   'POST /auth/signup/confirm': { service: 'auth', access: PUBLIC },
+  // Browser sessions (lib/sessions/web-session.ts): sign in for a cookie, its state, sign out.
+  'POST /auth/session': { service: 'auth', access: PUBLIC },
+  'POST /auth/session/challenge': { service: 'auth', access: PUBLIC },
+  'GET /auth/session': { service: 'auth', access: SIGNED_IN, only: 'session' },
+  'DELETE /auth/session': { service: 'auth', access: SIGNED_IN, only: 'session' },
   'GET /products': { service: 'catalog', access: PUBLIC },
   'GET /products/{productId}': { service: 'catalog', access: PUBLIC },
   'POST /products': { service: 'catalog', access: ADMIN, scope: 'catalog:write' },
@@ -96,12 +109,14 @@ export const ROUTE_POLICY = {
   'GET /branches/{branchId}/products': { service: 'inventory', access: BRANCH_STAFF, scope: 'inventory:read' },
   'PUT /branches/{branchId}/products/{productId}': { service: 'inventory', access: BRANCH_STAFF, scope: 'inventory:write' },
   'POST /branches/{branchId}/products/{productId}/adjustments': { service: 'inventory', access: BRANCH_STAFF, scope: 'inventory:write' },
-  'POST /api-keys': { service: 'keys', access: SIGNED_IN },
-  'GET /api-keys': { service: 'keys', access: SIGNED_IN },
-  'DELETE /api-keys/{keyId}': { service: 'keys', access: SIGNED_IN },
+  'POST /api-keys': { service: 'keys', access: SIGNED_IN, only: 'token' },
+  'GET /api-keys': { service: 'keys', access: SIGNED_IN, only: 'token' },
+  'DELETE /api-keys/{keyId}': { service: 'keys', access: SIGNED_IN, only: 'token' },
   'GET /openapi.json': { service: 'docs', access: PUBLIC },
   'GET /docs': { service: 'docs', access: PUBLIC },
   'GET /docs/{asset}': { service: 'docs', access: PUBLIC },
+  // The browser sign-in page (functions/docs/login.ts).
+  'GET /login': { service: 'docs', access: PUBLIC },
 } as const satisfies Record<string, RouteRule>;
 
 export type RouteKey = keyof typeof ROUTE_POLICY;
@@ -128,7 +143,7 @@ export type AccessDecision =
   | { allowed: true; reason: 'public' | 'signed_in' | 'role_granted' | 'branch_managed' | 'scope_granted' }
   | {
       allowed: false;
-      reason: 'role_missing' | 'branch_not_managed' | 'branch_missing' | 'no_policy' | 'user_token_required' | 'scope_missing';
+      reason: 'role_missing' | 'branch_not_managed' | 'branch_missing' | 'no_policy' | 'user_token_required' | 'scope_missing' | 'session_required';
     };
 
 /**
@@ -140,6 +155,8 @@ export type AccessDecision =
  *   owner's rights intersected with its scopes, never more.
  * - Machine clients: the route's scope is their grant; a branch route also needs the branch
  *   (or a role covering every branch) in the client's configuration.
+ * - Browser sessions: the signed-in user they are (roles and branches, no scopes), except on
+ *   routes for a token only; routes for a session only refuse everyone else.
  */
 export const decideAccess = (
   rule: RouteRule | undefined,
@@ -149,7 +166,10 @@ export const decideAccess = (
   if (!rule) return { allowed: false, reason: 'no_policy' };
   const access = rule.access;
   if (access.kind === 'public') return { allowed: true, reason: 'public' };
-  const delegated = principal.authType !== 'user';
+  if (rule.only === 'session' && principal.authType !== 'session') return { allowed: false, reason: 'session_required' };
+  if (rule.only === 'token' && principal.authType === 'session') return { allowed: false, reason: 'user_token_required' };
+  // A browser session is the user, signed in: not a delegate holding scopes.
+  const delegated = principal.authType !== 'user' && principal.authType !== 'session';
   if (delegated) {
     if (!rule.scope) return { allowed: false, reason: 'user_token_required' };
     if (!principal.scopes.includes(rule.scope)) return { allowed: false, reason: 'scope_missing' };

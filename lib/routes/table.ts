@@ -78,7 +78,7 @@ const scope = z.enum(SCOPES);
 
 /** A user's own token or key sees the user; a machine client sees itself. */
 const me = z.object({
-  authType: z.enum(['user', 'api_key', 'client']),
+  authType: z.enum(['user', 'api_key', 'client', 'session']),
   sub: z.optional(z.string()),
   username: z.optional(z.string()),
   email: z.optional(z.string()),
@@ -307,6 +307,66 @@ export const ROUTE_TABLE = {
       }),
     ),
     responses: { 204: NO_CONTENT, 400: BAD_REQUEST, 503: UNAVAILABLE },
+  },
+  'POST /auth/session': {
+    summary: 'Sign in for a browser session: an opaque HttpOnly cookie, no token in the browser',
+    description:
+      'Answers 204 with `Set-Cookie: __Host-session=<opaque id>; HttpOnly; Secure; SameSite=Strict; Path=/` and the readable `__Host-csrf` cookie, whose value every POST, PUT, PATCH and DELETE with the session must send as `X-CSRF-Token`. The Cognito tokens stay at the gateway, sealed. A temporary password answers 200 with the challenge; `POST /auth/session/challenge` answers it. A sign-in posted by a page of another origin (not in `CORS_ALLOWED_ORIGINS`) is refused (`origin_not_allowed`).',
+    body: z.strictObject({
+      username: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
+      password: z.string().check(z.minLength(1), z.maxLength(256)),
+    }),
+    responses: {
+      204: { description: 'Signed in: the session and CSRF cookies are set' },
+      200: { description: 'A temporary password: the new-password challenge (no session yet)', schema: challengeAnswer },
+      400: BAD_REQUEST,
+      401: error('Wrong username or password, or the user is disabled'),
+      403: error('Posted by a page of an origin that is not allowed (`origin_not_allowed`)'),
+      503: UNAVAILABLE,
+    },
+  },
+  'POST /auth/session/challenge': {
+    summary: "Answer a browser sign-in's challenge; the session cookie as at sign-in",
+    description:
+      'Told apart by `challenge` (one body per kind; another kind, such as an MFA code, becomes a union of these): `NEW_PASSWORD_REQUIRED` takes `newPassword`. The `session` of the challenge works once, for its username.',
+    body: z.strictObject({
+      challenge: z.literal('NEW_PASSWORD_REQUIRED'),
+      username: loginUsername,
+      session: z.string().check(z.minLength(1), z.maxLength(4096)),
+      newPassword,
+    }),
+    responses: {
+      204: { description: 'Signed in: the session and CSRF cookies are set' },
+      400: BAD_REQUEST,
+      401: error('The session is invalid, used or expired (`invalid_session`), or the user is cut off'),
+      403: error('Posted by a page of an origin that is not allowed (`origin_not_allowed`)'),
+      429: TOO_MANY,
+      503: UNAVAILABLE,
+    },
+  },
+  'GET /auth/session': {
+    summary: 'Who is signed in with this browser session',
+    description: 'A browser session only (the `__Host-session` cookie). Refreshes the session\'s Cognito tokens at the gateway when they have expired; when Cognito refuses, the session ends (401).',
+    responses: {
+      200: {
+        description: 'The signed-in user and the session\'s ends',
+        schema: z.object({
+          sub: z.string(),
+          username: z.string(),
+          email: z.optional(z.string()),
+          roles: z.array(role),
+          branches: z.array(z.string()),
+          expiresAt: isoTime,
+          idleExpiresAt: isoTime,
+        }),
+      },
+      503: UNAVAILABLE,
+    },
+  },
+  'DELETE /auth/session': {
+    summary: 'Sign out of the browser session',
+    description: 'Needs `X-CSRF-Token`. The cookies are cleared, the session is refused everywhere within the revocation bound, and its Cognito refresh token is revoked.',
+    responses: { 204: { description: 'Signed out: both cookies are cleared' }, 503: UNAVAILABLE },
   },
   'GET /products': {
     summary: 'List the catalog, a page at a time',
@@ -542,6 +602,10 @@ export const ROUTE_TABLE = {
     summary: "The explorer's scripts and styles",
     params: { asset: z.string().check(z.regex(/^[a-z0-9-]+\.(js|css|png)$/)) },
     responses: { 200: { description: 'The file', contentTypes: ['text/javascript', 'text/css', 'image/png'] }, 404: NOT_FOUND('file') },
+  },
+  'GET /login': {
+    summary: 'The browser sign-in page (a web page): signs in for a session cookie, shows the profile, signs out',
+    responses: { 200: { description: 'The sign-in page', contentTypes: ['text/html'] } },
   },
 } as const satisfies Record<RouteKey, RouteSpec>;
 

@@ -179,6 +179,24 @@ export const localApiKeyMacKeys = (stateDir: string): string => {
   return readFileSync(file, 'utf8').trim();
 };
 
+/** Where a state folder keeps the key that seals browser sessions' tokens (`SESSION_LOCAL_KEY`). */
+export const SESSION_KEY_FILE = 'session-key';
+
+/**
+ * The local stand-in for the KMS key of browser sessions (lib/sessions/token-vault.ts): 32
+ * random bytes, made once per state folder and kept there (mode 0600), so sessions survive an
+ * `npm start` restart; `npm run reset` wipes both.
+ */
+export const localSessionKey = (stateDir: string): string => {
+  const file = path.join(stateDir, SESSION_KEY_FILE);
+  try {
+    writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return readFileSync(file, 'utf8').trim();
+};
+
 /** Where the local Cognito's messages go, one JSON line each: `mailbox.jsonl` in the state folder. */
 export const mailboxFile = (stateDir: string): string => path.join(stateDir, 'mailbox.jsonl');
 
@@ -286,6 +304,7 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
       LOCAL_COGNITO_ENDPOINT: cognitoUrl,
       LOCAL_DYNAMODB_ENDPOINT: dynamodbUrl,
       LOCAL_API_KEY_MAC_KEYS: localApiKeyMacKeys(settings.stateDir),
+      LOCAL_SESSION_KEY: localSessionKey(settings.stateDir),
       LOCAL_AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error',
       LOCAL_METRICS_DISABLED: 'true',
       // The OpenAPI document's client-credentials token URL (functions/docs).
@@ -306,7 +325,8 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
     log('starting serverless-offline');
     gateway = new Part(
       'serverless-offline',
-      [process.execPath, bin('serverless', 'bin', 'serverless.js'), 'offline', 'start', '--stage', LOCAL_STAGE, '--host', host],
+      // Repeated Authorization lines joined as API Gateway joins them (join-repeated-headers.cjs).
+      [process.execPath, '--require', path.join(__dirname, 'join-repeated-headers.cjs'), bin('serverless', 'bin', 'serverless.js'), 'offline', 'start', '--stage', LOCAL_STAGE, '--host', host],
       { cwd: ROOT, env: { ...baseEnv, ...gatewayEnv }, output: options.output, logFile: logFile('gateway') },
     );
     const child = gateway.start();

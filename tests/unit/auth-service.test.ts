@@ -8,6 +8,8 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { createAuthService } from '../../functions/auth/service';
+import { createTokenVault, localKeyWrapper } from '../../lib/sessions/token-vault';
+import { randomBytes } from 'node:crypto';
 import type { AuthDeps } from '../../functions/auth/flows';
 import { FakeIdentity, unsignedJwt } from '../support/fake-identity';
 import { bodyOf, httpEvent, lambdaContext, recordingLogger, roleContext } from './fixtures';
@@ -16,7 +18,15 @@ const setup = () => {
   const cognito = new FakeIdentity();
   const account = cognito.add(['customer']);
   const { logger } = recordingLogger('auth');
-  const handler = createAuthService({ identity: cognito, accessStore: {} as AuthDeps['accessStore'], config: { refreshTokenValidityDays: 30 } }, logger);
+  const handler = createAuthService(
+    {
+      identity: cognito,
+      accessStore: {} as AuthDeps['accessStore'],
+      config: { refreshTokenValidityDays: 30 },
+      webSessions: { vault: createTokenVault(localKeyWrapper(randomBytes(32))), config: { idleSeconds: 1800, lifetimeSeconds: 43_200, allowedOrigins: [] } },
+    },
+    logger,
+  );
   const caller = roleContext({ sub: account.sub, username: account.username, roles: ['customer'], tokenId: 'jti-1' });
   const change = (token: string | undefined, context = caller) =>
     handler(

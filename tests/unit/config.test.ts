@@ -268,6 +268,7 @@ describe('apiKeyConfig', () => {
 describe('authorizerConfig', () => {
   it("defaults to 'deny' for unauthenticated callers and a revocation bound of one second", () => {
     assert.deepEqual(authorizerConfig(AUTHORIZER), {
+      sessionIdleSeconds: 1800,
       unauthenticatedResponse: 'deny',
       maxStalenessMs: 1000,
       resourceServerId: 'gateway',
