@@ -26,7 +26,7 @@ const BEARER = /^Bearer +(\S+)$/i;
  *   must be the header's value: serverless-offline takes the first of repeated Authorization
  *   lines for it and the last for `headers`, so a mismatch means the client sent two (API
  *   Gateway joins repeats with a comma, refused below; the local stack does the same:
- *   scripts/local/join-repeated-headers.ts).
+ *   scripts/local/api-gateway-emulation.cjs).
  */
 export const extractBearerCredential = (
   headers: Readonly<Record<string, string | undefined>> | null | undefined,

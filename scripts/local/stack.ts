@@ -325,8 +325,9 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
     log('starting serverless-offline');
     gateway = new Part(
       'serverless-offline',
-      // Repeated Authorization lines joined as API Gateway joins them (join-repeated-headers.cjs).
-      [process.execPath, '--require', path.join(__dirname, 'join-repeated-headers.cjs'), bin('serverless', 'bin', 'serverless.js'), 'offline', 'start', '--stage', LOCAL_STAGE, '--host', host],
+      // Repeated Authorization lines joined and CORS for the configured origins only, as API
+      // Gateway does both (api-gateway-emulation.cjs).
+      [process.execPath, '--require', path.join(__dirname, 'api-gateway-emulation.cjs'), bin('serverless', 'bin', 'serverless.js'), 'offline', 'start', '--stage', LOCAL_STAGE, '--host', host],
       { cwd: ROOT, env: { ...baseEnv, ...gatewayEnv }, output: options.output, logFile: logFile('gateway') },
     );
     const child = gateway.start();
