@@ -435,7 +435,8 @@ const allowedOrigins = (env: Env, local: boolean): string[] => {
     } catch {
       parsed = undefined;
     }
-    if (!parsed || parsed.origin !== origin || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+    // A wildcard is never an origin here: credentials go to named origins only.
+    if (!parsed || origin.includes('*') || parsed.origin !== origin || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
       throw new ConfigurationError(`CORS_ALLOWED_ORIGINS entries must be origins such as https://shop.example.com, got "${origin}"`);
     }
     if (parsed.protocol === 'http:' && !local) {

@@ -7,7 +7,7 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { createAuthService } from '../../functions/auth/service';
+import { createAuthService, signInOriginAllowed } from '../../functions/auth/service';
 import { createTokenVault, localKeyWrapper } from '../../lib/sessions/token-vault';
 import { randomBytes } from 'node:crypto';
 import type { AuthDeps } from '../../functions/auth/flows';
@@ -58,5 +58,26 @@ describe('POST /auth/password', () => {
     const viaKey = await change(unsignedJwt({ sub: account.sub, jti: 'jti-1' }), roleContext({ ...caller, authType: 'api_key', scopes: ['profile:read'], keyId: 'a'.repeat(20), clientId: undefined, sessionId: undefined, tokenId: undefined }));
     assert.equal(viaKey.statusCode, 403);
     assert.equal(cognito.count('changePassword'), 0);
+  });
+});
+
+describe('signInOriginAllowed (a browser sign-in from the gateway\'s own pages or an allowed origin)', () => {
+  const event = (headers: Record<string, string>) => ({ headers }) as unknown as Parameters<typeof signInOriginAllowed>[0];
+  const HOST = { host: 'api.example.com' };
+
+  it('allows the same origin, a configured one, and a client that is no browser page (no Origin, no Sec-Fetch-Site)', () => {
+    assert.equal(signInOriginAllowed(event({ ...HOST, origin: 'https://api.example.com' }), []), true);
+    assert.equal(signInOriginAllowed(event({ ...HOST, origin: 'https://shop.example.com' }), ['https://shop.example.com']), true);
+    assert.equal(signInOriginAllowed(event(HOST), []), true);
+    assert.equal(signInOriginAllowed(event({ ...HOST, 'sec-fetch-site': 'same-origin' }), []), true);
+  });
+
+  it('refuses another origin, an opaque one, a cross-site fetch without Origin, and two Origin headers', () => {
+    assert.equal(signInOriginAllowed(event({ ...HOST, origin: 'https://evil.example' }), ['https://shop.example.com']), false);
+    assert.equal(signInOriginAllowed(event({ ...HOST, origin: 'null' }), []), false);
+    assert.equal(signInOriginAllowed(event({ ...HOST, 'sec-fetch-site': 'cross-site' }), []), false);
+    assert.equal(signInOriginAllowed(event({ ...HOST, 'sec-fetch-site': 'same-site' }), []), false);
+    assert.equal(signInOriginAllowed(event({ ...HOST, origin: 'https://api.example.com', Origin: 'https://evil.example' }), []), false);
+    assert.equal(signInOriginAllowed(event({ ...HOST, origin: 'https://api.example.com.evil.example' }), []), false);
   });
 });
