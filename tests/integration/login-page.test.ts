@@ -123,6 +123,38 @@ describe('the sign-in page in headless Chromium', () => {
     await page.close();
   }, 90_000);
 
+  it("lets the API explorer of the same origin call with its bearer token while a session cookie is set (it sends no cookie)", async () => {
+    const own = await browser.newContext();
+    try {
+      const page = await own.newPage();
+      await page.goto(`${stack().gatewayUrl}/login`);
+      const manager = user('manager');
+      await page.locator('#signin').waitFor({ state: 'visible', timeout: 10_000 });
+      await page.fill('#username', manager.username);
+      await page.fill('#password', manager.password);
+      await page.click('#signin-button');
+      await page.locator('#profile').waitFor({ state: 'visible', timeout: 10_000 });
+      assert.ok((await own.cookies(stack().gatewayUrl)).some((cookie) => cookie.name === SESSION_COOKIE));
+
+      await page.goto(`${stack().gatewayUrl}/docs`);
+      const operation = page.locator('#operations-inventory-getBranchesBranchIdProducts');
+      await operation.waitFor({ timeout: 15_000 });
+      await page.fill('#username', manager.username);
+      await page.fill('#password', manager.password);
+      await page.click('#signin-button');
+      await page.locator('#signin-status[data-state="signed-in"]').waitFor({ timeout: 10_000 });
+      if (!(await operation.locator('button.execute').isVisible())) await operation.locator('.opblock-summary-control').click();
+      await operation.locator('input[placeholder="branchId"]').fill('1');
+      const answered = page.waitForResponse((r) => r.url().endsWith('/branches/1/products'), { timeout: 10_000 });
+      await operation.locator('button.execute').click();
+      const answer = await answered;
+      assert.equal(answer.status(), 200);
+      assert.equal(answer.request().headers().cookie, undefined, 'no cookie sent along with the bearer token');
+    } finally {
+      await own.close();
+    }
+  }, 60_000);
+
   it('cannot be framed by another page', async () => {
     const page = await context.newPage();
     const messages: string[] = [];
