@@ -66,13 +66,13 @@ export type UserRoleContext = RoleContext & { authType: 'user'; clientId: string
 export const isUserContext = (context: RoleContext): context is UserRoleContext => context.authType === 'user';
 
 /**
- * For routes that act on the caller's own sign-in (logout, managing keys): an API key or a
- * machine client is refused. The route policy already refuses them (no scope); this narrows
- * the type and is the service's own check.
+ * For routes that act on the caller's own sign-in (logout, managing keys): an API key, a
+ * machine client or a browser session is refused. The route policy already refuses them (no
+ * scope; `only: 'token'`); this narrows the type and is the service's own check.
  */
 export const requireUserContext = (context: RoleContext): UserRoleContext => {
   if (!isUserContext(context)) {
-    throw new ForbiddenError('user_token_required', 'This needs a signed-in user, not an API key or a machine client');
+    throw new ForbiddenError('user_token_required', "This needs a user's own access token, not an API key, a machine client or a browser session");
   }
   return context;
 };

@@ -489,6 +489,8 @@ describe('generated CloudFormation template', () => {
       'POST /auth/password/forgot',
       'POST /auth/password/reset',
       'POST /auth/refresh',
+      'POST /auth/session',
+      'POST /auth/session/challenge',
       'POST /auth/signup',
       'POST /auth/signup/confirm',
     ]);
