@@ -3,19 +3,21 @@
  * for another one) driven by playwright-core. It signs in on `/login` and sees the profile;
  * the page's script cannot read the session cookie; a form posted from pages of other origins
  * (one of the same site, another port of 127.0.0.1, and one of another site, localhost) does
- * not move the stock; after signing out, the old cookie no longer works.
+ * not move the stock; after signing out, the old cookie no longer works. Also: a temporary
+ * password's challenge answered on the page, the API explorer beside a session cookie, framing.
  *
  * The local stack serves plain http on 127.0.0.1: Chromium treats loopback as a secure context,
  * so it keeps `Secure` and `__Host-` cookies from it, as this test checks.
  */
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { SESSION_COOKIE } from '../../lib/sessions/web-session';
-import { call, stack, user, withinRevocationBound } from '../support/client';
+import { call, login, stack, user, withinRevocationBound } from '../support/client';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -150,6 +152,32 @@ describe('the sign-in page in headless Chromium', () => {
       const answer = await answered;
       assert.equal(answer.status(), 200);
       assert.equal(answer.request().headers().cookie, undefined, 'no cookie sent along with the bearer token');
+    } finally {
+      await own.close();
+    }
+  }, 60_000);
+
+  it('answers the NEW_PASSWORD_REQUIRED challenge of a temporary password on the page, then shows the profile', async () => {
+    const admin = await login('admin');
+    const username = `page-first-${randomBytes(4).toString('hex')}@example.com`;
+    const created = await call('POST', '/users', { token: admin.accessToken, body: { email: username, roles: ['customer'], temporaryPassword: 'Temp-Passw0rd!-1' } });
+    assert.equal(created.status, 201, created.text);
+    const own = await browser.newContext();
+    try {
+      const page = await own.newPage();
+      await page.goto(`${stack().gatewayUrl}/login`);
+      await page.locator('#signin').waitFor({ state: 'visible', timeout: 10_000 });
+      await page.fill('#username', username);
+      await page.fill('#password', 'Temp-Passw0rd!-1');
+      await page.click('#signin-button');
+      await page.locator('#challenge').waitFor({ state: 'visible', timeout: 10_000 });
+      assert.equal(await page.textContent('#challenge-label'), 'Choose a new password');
+      assert.equal(await page.getAttribute('#challenge-input', 'type'), 'password');
+      assert.equal((await own.cookies(stack().gatewayUrl)).length, 0, 'no cookie before the challenge is answered');
+      await page.fill('#challenge-input', 'Chosen-Passw0rd!-2');
+      await page.click('#challenge-button');
+      await page.locator('#profile').waitFor({ state: 'visible', timeout: 10_000 });
+      assert.equal(await page.textContent('#who'), username);
     } finally {
       await own.close();
     }
