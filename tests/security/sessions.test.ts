@@ -270,6 +270,14 @@ describe('browser sessions', () => {
       assert.equal(await meStatus(session), 401);
     });
 
+    it('deleting the user ends the session for good', async () => {
+      const person = await freshUser('session-deleted', ['customer']);
+      const session = await browserSession(person);
+      const admin = await login('admin');
+      assert.equal((await call('DELETE', `/users/${encodeURIComponent(person.username)}`, { token: admin.accessToken })).status, 204);
+      await refusedWithinBound(session, 'a session of a deleted user');
+    });
+
     it("a role change ends the session (its roles were taken at sign-in); a new sign-in has the new roles", async () => {
       const person = await freshUser('session-roles', ['branch-manager'], ['1']);
       const session = await browserSession(person);
