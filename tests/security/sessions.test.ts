@@ -17,6 +17,7 @@ import {
   freshUser,
   login,
   stack,
+  TEST_CORS_ORIGIN,
   tokensOf,
   user,
   withinRevocationBound,
@@ -295,15 +296,33 @@ describe('browser sessions', () => {
   });
 
   describe('CORS', () => {
-    it('allows no other origin by default: no CORS headers for it, on a preflight or an answer', async () => {
-      const preflight = await fetch(`${stack().gatewayUrl}/users/me`, {
+    const preflight = (origin: string) =>
+      fetch(`${stack().gatewayUrl}/branches/1/products/espresso-beans`, {
         method: 'OPTIONS',
-        headers: { origin: 'https://shop.example.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-csrf-token' },
+        headers: { origin, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type,x-csrf-token' },
       });
-      assert.equal(preflight.headers.get('access-control-allow-origin'), null);
-      assert.equal(preflight.headers.get('access-control-allow-credentials'), null);
-      const answer = await withSession('GET', '/users/me', customer, { headers: { origin: 'https://shop.example.com' } });
-      assert.equal(answer.headers.get('access-control-allow-origin'), null);
+
+    it('allows the configured origin, with credentials and the CSRF header, and names it (never *)', async () => {
+      const answer = await preflight(TEST_CORS_ORIGIN);
+      assert.equal(answer.headers.get('access-control-allow-origin'), TEST_CORS_ORIGIN);
+      assert.equal(answer.headers.get('access-control-allow-credentials'), 'true');
+      assert.match(answer.headers.get('access-control-allow-headers') ?? '', /x-csrf-token/i);
+      const read = await withSession('GET', '/users/me', customer, { headers: { origin: TEST_CORS_ORIGIN } });
+      assert.equal(read.headers.get('access-control-allow-origin'), TEST_CORS_ORIGIN);
+      assert.equal(read.headers.get('access-control-allow-credentials'), 'true');
+      // A sign-in from its page is allowed too.
+      assert.equal((await signIn(user('customer'), { origin: TEST_CORS_ORIGIN, 'sec-fetch-site': 'cross-site' })).status, 204);
+    });
+
+    it('allows no other origin: no CORS headers for it, on a preflight or an answer', async () => {
+      for (const origin of ['https://evil.example', 'https://shop.example.com.evil.example', 'null', stack().gatewayUrl.replace('127.0.0.1', 'localhost')]) {
+        const answer = await preflight(origin);
+        assert.equal(answer.headers.get('access-control-allow-origin'), null, origin);
+        assert.equal(answer.headers.get('access-control-allow-credentials'), null, origin);
+        const read = await withSession('GET', '/users/me', customer, { headers: { origin } });
+        assert.equal(read.headers.get('access-control-allow-origin'), null, origin);
+        assert.equal(read.headers.get('access-control-allow-credentials'), null, origin);
+      }
     });
   });
 });
