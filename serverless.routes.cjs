@@ -4,9 +4,11 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file: osls require()s it
 const tsx = require('tsx/cjs/api');
 
-const { httpApiEventsByService, resourceServerScopes } = tsx.require('./lib/routes/serverless.ts', module.filename);
+const { httpApiCors, httpApiEventsByService, resourceServerScopes } = tsx.require('./lib/routes/serverless.ts', module.filename);
 
 module.exports = {
   events: httpApiEventsByService(),
   resourceServerScopes: resourceServerScopes(),
+  // `provider.httpApi.cors` from the `corsAllowedOrigins` param: false (none) unless origins are set.
+  cors: async ({ resolveVariable }) => httpApiCors((await resolveVariable('param:corsAllowedOrigins')) ?? '', await resolveVariable('sls:stage')),
 };

@@ -5,7 +5,8 @@
  *   1. policy       the route key must be in the route policy
  *   2. credential   at most one bearer credential, well formed (authorizers/bearer.ts)
  *   3. authenticate the authenticators in turn (authorizers/authenticators/), each answering
- *                   a principal, a denial or "not mine": a personal API key (its MAC, then its
+ *                   a principal, a denial or "not mine": a browser session's cookie (alone,
+ *                   with its CSRF token on writes); a personal API key (its MAC, then its
  *                   record and its owner's, as the owner is now); a JWT with aws-jwt-verify
  *                   (key, algorithm, signature, issuer, expiry, token_use, client)
  *   4. state        inside each authenticator, the gateway's access records: session revoked?
@@ -27,6 +28,7 @@ import { carriesOfflineOverride, OFFLINE_OVERRIDE_HEADER, toAuthorizerContext, t
 import { decideAccess, ruleFor, type AccessDecision } from '../lib/policy/route-policy';
 import type { AccessTokenVerifier } from './adapters/jwt-verifier';
 import { createAuthenticators, deny, type AuditPrincipal, type AuthenticationRequest, type Denial } from './authenticators';
+import type { LastSeenToucher } from './authenticators/session';
 import { extractBearerCredential } from './bearer';
 
 export { OFFLINE_OVERRIDE_HEADER };
@@ -44,6 +46,8 @@ export interface AuthorizerDeps {
   /** The decision's metrics, carried by its log line. */
   metrics: EmbeddedMetrics;
   config: AuthorizerConfig;
+  /** Browser sessions' "last seen" writer (idle timeout). */
+  lastSeen?: LastSeenToucher;
   /** Awaited before the first decision: the key set loading at cold start. */
   ready?: Promise<unknown>;
   clock?: Clock;

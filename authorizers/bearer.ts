@@ -20,10 +20,13 @@ export const MAX_AUTHORIZATION_LENGTH = 8192;
 const BEARER = /^Bearer +(\S+)$/i;
 
 /**
- * @param identitySource the event's `identitySource` (the Authorization value API Gateway
- *   checked for presence). When given, it must be the header's value: serverless-offline takes
- *   the first of repeated Authorization lines for it and the last for `headers`, so a mismatch
- *   means the client sent two (API Gateway joins repeats with a comma, refused below).
+ * @param identitySource the event's `identitySource`. The authorizer has no identity source
+ *   configured (cookie-only requests must reach it: serverless.yml), so API Gateway sends none
+ *   and serverless-offline sends `[undefined]`; only string entries count. When one is given it
+ *   must be the header's value: serverless-offline takes the first of repeated Authorization
+ *   lines for it and the last for `headers`, so a mismatch means the client sent two (API
+ *   Gateway joins repeats with a comma, refused below; the local stack does the same:
+ *   scripts/local/api-gateway-emulation.cjs).
  */
 export const extractBearerCredential = (
   headers: Readonly<Record<string, string | undefined>> | null | undefined,
@@ -35,7 +38,8 @@ export const extractBearerCredential = (
   if (values.length > 1 || value === undefined || value.length > MAX_AUTHORIZATION_LENGTH) {
     return { failure: 'malformed_authorization' };
   }
-  if (identitySource && identitySource.length > 0 && !identitySource.includes(value)) {
+  const sources = identitySource?.filter((source): source is string => typeof source === 'string') ?? [];
+  if (sources.length > 0 && !sources.includes(value)) {
     return { failure: 'malformed_authorization' };
   }
   const credential = BEARER.exec(value.trim())?.[1];

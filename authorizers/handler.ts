@@ -17,6 +17,8 @@ import { createEmbeddedMetrics, type EmbeddedMetrics } from '../lib/metrics';
 import { createJsonLogger, type JsonLogger } from './adapters/json-logger';
 import { withVerificationCache } from './adapters/verification-cache';
 import { createAuthorizer } from './authorizer';
+import type { LastSeenToucher } from './authenticators/session';
+import { WEBSESSION } from '../lib/access/records';
 
 export interface AuthorizerParts {
   /** The bare verifier (the verification cache is put in front of it here) and the access records. */
@@ -26,10 +28,11 @@ export interface AuthorizerParts {
   metrics: EmbeddedMetrics;
   config: AuthorizerConfig;
   verificationCache: VerificationCacheConfig;
+  lastSeen?: LastSeenToucher;
 }
 
 /** The authorizer as deployed, around its parts. The bench builds its variants with it too. */
-export const wireAuthorizer = ({ verifier, accessStore, logger, metrics, config, verificationCache }: AuthorizerParts) => {
+export const wireAuthorizer = ({ verifier, accessStore, logger, metrics, config, verificationCache, lastSeen }: AuthorizerParts) => {
   const ready = verifier.hydrate().catch((error: unknown) => {
     // Not fatal: the key set is fetched again at the first token; until then requests are denied.
     logger.warn('key set not loaded at cold start', { errorName: (error as Error)?.name });
@@ -42,6 +45,7 @@ export const wireAuthorizer = ({ verifier, accessStore, logger, metrics, config,
       metrics,
       config,
       ready,
+      ...(lastSeen ? { lastSeen } : {}),
     }),
   );
 };
@@ -49,10 +53,12 @@ export const wireAuthorizer = ({ verifier, accessStore, logger, metrics, config,
 const data = dataConfig();
 const config = authorizerConfig();
 const logger = createJsonLogger('authorizer');
+const dynamo = createBatchGetReader(data);
 
 export const handler = wireAuthorizer({
   verifier: createAccessTokenVerifier(identityConfig()),
-  accessStore: accessRecords(createBatchGetReader(data), data, config, logger),
+  accessStore: accessRecords(dynamo, data, config, logger),
+  lastSeen: { touch: (hash, now, notAfter) => dynamo.touch(data.tables.access, WEBSESSION + hash, now, notAfter) },
   logger,
   metrics: createEmbeddedMetrics(),
   config,

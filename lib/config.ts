@@ -339,6 +339,8 @@ export interface AuthorizerConfig {
   apiKeyMacKeys: ApiKeyMacKey[];
   /** `MFA_REQUIRED_ROLES` (`mfaRequiredRoles`): roles that open nothing but MFA's setup until it is on. */
   mfaRequiredRoles?: Role[];
+  /** As in `WebSessionConfig`: how long a browser session may go unused. */
+  sessionIdleSeconds: number;
 }
 
 export const authorizerConfig = (env: Env = process.env): AuthorizerConfig => {
@@ -358,6 +360,7 @@ export const authorizerConfig = (env: Env = process.env): AuthorizerConfig => {
     machineClients,
     apiKeyMacKeys: apiKeyConfig(env).macKeys,
     mfaRequiredRoles: mfaRequiredRoles(env),
+    sessionIdleSeconds: webSessionConfig(env).idleSeconds,
   };
 };
 
@@ -442,3 +445,76 @@ export interface VerificationCacheConfig {
 export const verificationCacheConfig = (env: Env = process.env): VerificationCacheConfig => ({
   maxEntries: integer(env, 'VERIFICATION_CACHE_ENTRIES', VERIFICATION_CACHE_DEFAULTS.maxEntries, 0, 100_000),
 });
+
+export interface WebSessionConfig {
+  /**
+   * `SESSION_IDLE_MINUTES` (default 30; 5..1440): a browser session unused this long ends. The
+   * authorizer writes down "last seen" at most once a minute per session, and a warm copy of the
+   * record is at most a minute old (the view's record age), so the timeout is kept to within two
+   * minutes, and never ends a session in use: hence at least 5.
+   */
+  idleSeconds: number;
+  /** `SESSION_LIFETIME_HOURS` (default 12; 1..720): a browser session ends this long after sign-in, used or not. */
+  lifetimeSeconds: number;
+  /**
+   * `CORS_ALLOWED_ORIGINS`: origins (`https://shop.example.com`, comma-separated; plain http only
+   * in the local stack) whose pages may call the gateway with credentials. None by default: only
+   * the gateway's own pages. serverless.yml gives the HTTP API's CORS the same list; the auth
+   * service refuses a sign-in posted from any other origin (a login CSRF).
+   */
+  allowedOrigins: string[];
+}
+
+const ORIGIN_LIST_MAX = 20;
+
+/** `CORS_ALLOWED_ORIGINS`: each an origin exactly (scheme, host, port; no path, no wildcard). */
+const allowedOrigins = (env: Env, local: boolean): string[] => {
+  const raw = value(env, 'CORS_ALLOWED_ORIGINS');
+  if (raw === undefined) return [];
+  const origins = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  if (origins.length > ORIGIN_LIST_MAX) throw new ConfigurationError(`CORS_ALLOWED_ORIGINS must name at most ${ORIGIN_LIST_MAX} origins`);
+  return origins.map((origin) => {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    // A wildcard is never an origin here: credentials go to named origins only.
+    if (!parsed || origin.includes('*') || parsed.origin !== origin || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+      throw new ConfigurationError(`CORS_ALLOWED_ORIGINS entries must be origins such as https://shop.example.com, got "${origin}"`);
+    }
+    if (parsed.protocol === 'http:' && !local) {
+      throw new ConfigurationError(`CORS_ALLOWED_ORIGINS must be https origins outside the local stack (GATEWAY_LOCAL_STACK), got "${origin}"`);
+    }
+    return origin;
+  });
+};
+
+export const webSessionConfig = (env: Env = process.env): WebSessionConfig => ({
+  idleSeconds: integer(env, 'SESSION_IDLE_MINUTES', 30, 5, 1440) * 60,
+  lifetimeSeconds: integer(env, 'SESSION_LIFETIME_HOURS', 12, 1, 720) * 3600,
+  allowedOrigins: allowedOrigins(env, runsLocally(env)),
+});
+
+/**
+ * Where browser sessions' Cognito tokens are sealed (lib/sessions/token-vault.ts):
+ * - `kms`: `SESSION_KMS_KEY_ID`, the KMS key serverless.yml creates (envelope encryption, the
+ *   session's hash as encryption context). On AWS.
+ * - `local`: `SESSION_LOCAL_KEY`, 32 bytes in base64 that the local stack generates and keeps
+ *   under .local. Refused outside the local stack.
+ */
+export type TokenVaultConfig = { kind: 'kms'; keyId: string; region: string } | { kind: 'local'; key: Buffer };
+
+export const tokenVaultConfig = (env: Env = process.env): TokenVaultConfig => {
+  const local = value(env, 'SESSION_LOCAL_KEY');
+  const keyId = value(env, 'SESSION_KMS_KEY_ID');
+  if (local !== undefined) {
+    if (!runsLocally(env)) throw new ConfigurationError('SESSION_LOCAL_KEY is for the local stack only (GATEWAY_LOCAL_STACK); on AWS set SESSION_KMS_KEY_ID');
+    const key = BASE64.test(local) ? Buffer.from(local, 'base64') : Buffer.alloc(0);
+    if (key.length !== 32) throw new ConfigurationError('SESSION_LOCAL_KEY must be 32 bytes in base64');
+    return { kind: 'local', key };
+  }
+  if (keyId === undefined) throw new ConfigurationError('Missing required environment variable SESSION_KMS_KEY_ID');
+  return { kind: 'kms', keyId, region: region(env) };
+};

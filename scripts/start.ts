@@ -29,6 +29,7 @@ const main = async () => {
 =====================================================================
  Gateway        ${url}            (HTTP API, serverless-offline)
  API explorer   ${url}/docs       (sign in there; the OpenAPI document: ${url}/openapi.json)
+ Sign-in page   ${url}/login      (a browser session: an HttpOnly cookie, no token in the page)
  Cognito        ${stack.cognitoUrl}   pool ${stack.userPoolId}, client ${stack.clientId}
  Token endpoint ${stack.tokenUrl}   (client credentials, machine clients)
  DynamoDB       ${stack.dynamodbUrl}   (dynalite)

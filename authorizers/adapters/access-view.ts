@@ -2,7 +2,7 @@
  * A warm authorizer's view of the access records: no database read per decision, and every
  * change seen within `maxStalenessMs` (REVOCATION_MAX_STALENESS_MS, the revocation bound).
  *
- * - The records a decision needs (`user#`, `session#`, `apikey#`; absent ones too) are read once,
+ * - The records a decision needs (`user#`, `session#`, `apikey#`, `websession#`; absent ones too) are read once,
  *   strongly consistent, and kept (bounded: authorizers/adapters/bounded-map.ts).
  * - Before a decision, if the view last asked the change log (lib/access/change-log.ts) more than
  *   `maxStalenessMs` ago, it asks now: one Query on its shard of the log, for the entries since
@@ -30,6 +30,7 @@ import {
   USER,
   live,
   readApiKey,
+  readWebSession,
   snapshotFromItems,
   toSession,
   toUser,
@@ -256,6 +257,7 @@ export const createAccessView = (options: AccessViewOptions): AccessView => {
       return read([USER + sub, SESSION + sessionId], cost).then((items) => snapshotFromItems(items, sub, sessionId));
     },
     apiKey: (keyId, cost) => readApiKey(async (pk) => (keptOnly([pk]) ?? (await read([pk], cost))).get(pk), keyId),
+    webSession: (hash, cost) => readWebSession(async (pk) => (keptOnly([pk]) ?? (await read([pk], cost))).get(pk), hash),
     stats: () => ({ ...stats, kept: kept.size }),
   };
 };

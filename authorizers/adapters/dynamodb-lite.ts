@@ -16,7 +16,7 @@ import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { DataConfig } from '../../lib/config';
-import { SESSION, USER, readApiKey, snapshotFromItems, type Item, type ReadCost, type SnapshotReader } from '../../lib/access/records';
+import { SESSION, USER, readApiKey, readWebSession, snapshotFromItems, type Item, type ReadCost, type SnapshotReader } from '../../lib/access/records';
 import { batchGetAll } from '../../lib/access/batch-get';
 import { isTransientError } from '../../lib/errors';
 
@@ -125,10 +125,20 @@ export interface AfterQueryReader {
   queryAfter(table: string, pk: string, afterSk: string): Promise<Item[]>;
 }
 
+/**
+ * The authorizer's one write: a browser session's "last seen" (idle timeout), moved forward at
+ * most once a minute per session, never on a revoked record. Its IAM grant allows UpdateItem on
+ * `websession#` keys and the `lastSeenAt` attribute only (serverless.yml AuthorizerRole).
+ */
+export interface LastSeenWriter {
+  /** `lastSeenAt = now` on `pk` if it is at most `notAfter` and the record is not revoked; false if the condition did not hold. */
+  touch(table: string, pk: string, now: number, notAfter: number): Promise<boolean>;
+}
+
 export const createBatchGetReader = (
   config: Pick<DataConfig, 'region' | 'endpoint' | 'requestTimeoutMs' | 'maxAttempts'>,
   options?: { credentials?: () => Credentials | undefined },
-): BatchGetReader & AfterQueryReader => {
+): BatchGetReader & AfterQueryReader & LastSeenWriter => {
   const url = new URL(config.endpoint ?? `https://dynamodb.${config.region}.amazonaws.com`);
   const client = url.protocol === 'https:' ? https : http;
   const agent = new client.Agent({ keepAlive: true, maxSockets: 50 });
@@ -197,6 +207,24 @@ export const createBatchGetReader = (
   };
 
   return {
+    async touch(table, pk, now, notAfter) {
+      const body = JSON.stringify({
+        TableName: table,
+        Key: { pk: { S: pk } },
+        UpdateExpression: 'SET lastSeenAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND lastSeenAt <= :notAfter AND attribute_not_exists(revokedAt)',
+        ExpressionAttributeValues: { ':now': { N: String(now) }, ':notAfter': { N: String(notAfter) } },
+        ReturnValues: 'NONE',
+      });
+      try {
+        await withRetries<{ __type?: string }>('UpdateItem', body);
+        return true;
+      } catch (error) {
+        if (error instanceof DynamoLiteError && /ConditionalCheckFailed/.test(error.message)) return false;
+        throw error;
+      }
+    },
+
     batchGet: (table, pks) =>
       batchGetAll(pks, async (keys) => {
         const body = JSON.stringify({ RequestItems: { [table]: { Keys: keys.map((pk) => ({ pk: { S: pk } })), ConsistentRead: true } } });
@@ -236,5 +264,6 @@ export const createLiteSnapshotReader = (reader: BatchGetReader, table: string):
   return {
     snapshot: async (sub, sessionId, cost) => snapshotFromItems(await read([USER + sub, SESSION + sessionId], cost), sub, sessionId),
     apiKey: (keyId, cost) => readApiKey(async (pk) => (await read([pk], cost)).get(pk), keyId),
+    webSession: (hash, cost) => readWebSession(async (pk) => (await read([pk], cost)).get(pk), hash),
   };
 };

@@ -11,6 +11,7 @@ import type { AuthorizerConfig } from '../../lib/config';
 import type { AccessTokenVerifier } from '../adapters/jwt-verifier';
 import { createApiKeyAuthenticator } from './api-key';
 import { createJwtAuthenticator } from './jwt';
+import { createSessionAuthenticator, type LastSeenToucher } from './session';
 import type { Authenticator } from './types';
 
 export * from './types';
@@ -21,9 +22,21 @@ export interface AuthenticatorDeps {
   logger: StructuredLogger;
   config: AuthorizerConfig;
   clock: Clock;
+  /** Where browser sessions' "last seen" is written; without one it is never moved (a session then ends its idle time after sign-in). */
+  lastSeen?: LastSeenToucher;
 }
 
+const NO_TOUCH: LastSeenToucher = { touch: () => Promise.resolve(false) };
+
 export const createAuthenticators = (deps: AuthenticatorDeps): readonly Authenticator[] => [
+  // First: a session cookie next to a bearer token, or a session id as one, is refused before
+  // the bearer's authenticators could accept the token.
+  createSessionAuthenticator({
+    ...deps,
+    lastSeen: deps.lastSeen ?? NO_TOUCH,
+    idleSeconds: deps.config.sessionIdleSeconds,
+    mfaRequiredRoles: deps.config.mfaRequiredRoles,
+  }),
   createApiKeyAuthenticator({ ...deps, apiKeys: createApiKeyRing(deps.config.apiKeyMacKeys), mfaRequiredRoles: deps.config.mfaRequiredRoles }),
   createJwtAuthenticator({
     ...deps,

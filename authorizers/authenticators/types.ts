@@ -6,7 +6,7 @@
  */
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import type { RoleContext } from '../../lib/policy/role-context';
-import type { ApiKeyRefusal, ReadCost, RevocationReason } from '../../lib/access/records';
+import type { ApiKeyRefusal, ReadCost, RevocationReason, WebSessionRefusal } from '../../lib/access/records';
 import type { TokenFailureReason } from '../adapters/jwt-verifier';
 import type { AccessDecision } from '../../lib/policy/route-policy';
 import type { BearerFailure } from '../bearer';
@@ -20,6 +20,12 @@ export type DenyReason =
   | 'unknown_client'
   | RevocationReason
   | ApiKeyRefusal
+  | WebSessionRefusal
+  | 'session_id_as_bearer'
+  | 'malformed_session_cookie'
+  | 'cookie_and_bearer'
+  | 'csrf_token_missing'
+  | 'csrf_token_mismatch'
   | 'internal_error'
   | Extract<AccessDecision, { allowed: false }>['reason'];
 

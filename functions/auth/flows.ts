@@ -11,7 +11,16 @@ import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { BadRequestError, NotFoundError, UnauthorizedError } from '../../lib/errors';
 import { epochSeconds, systemClock, type Clock } from '../../lib/clock';
-import { loginCutOff, revocationReason, SessionRevokedError, type ChallengeRecords, type MfaRecords, type SessionRecords, type UserRecords } from '../../lib/access/store';
+import {
+  loginCutOff,
+  revocationReason,
+  SessionRevokedError,
+  type ChallengeRecords,
+  type MfaRecords,
+  type SessionRecords,
+  type UserRecords,
+  type WebSessionRecords,
+} from '../../lib/access/store';
 import { CHALLENGE_TTL_SECONDS } from '../../lib/access/store/challenges';
 import {
   invalidChallengeSession,
@@ -30,7 +39,7 @@ import type { UserRoleContext } from '../../lib/policy/role-context';
 import { isRole, type Role } from '../../lib/policy/route-policy';
 
 /** The facts of a token we were just handed by Cognito over TLS (no need to verify it again). */
-const describe = (accessToken: string) => {
+export const describe = (accessToken: string) => {
   const { payload } = decomposeUnverifiedJwt(accessToken);
   const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
   const sessionId = typeof payload.origin_jti === 'string' ? payload.origin_jti : jti;
@@ -65,7 +74,8 @@ const tokenAnswer = (tokens: IssuedTokens, exp: number, now: number): TokenAnswe
 
 export interface AuthDeps {
   identity: IdentityProvider;
-  accessStore: Pick<UserRecords, 'getUser' | 'raiseCutOff' | 'setMfa'> & SessionRecords & ChallengeRecords;
+  /** Browser sessions' records are used by web-sessions.ts. */
+  accessStore: Pick<UserRecords, 'getUser' | 'raiseCutOff' | 'setMfa'> & SessionRecords & ChallengeRecords & WebSessionRecords;
   /** Two-factor sign-in's own records: codes used, wrong codes counted, the sealed secret. */
   mfa: MfaRecords;
   /** Sign-up is off unless `signUp.enabled`; `mfaIssuer` names the gateway in authenticator apps. */
@@ -94,11 +104,11 @@ export const createAuthFlows = (deps: AuthDeps) => {
   };
 
   /**
-   * Tokens Cognito just issued become a session of the gateway, as at every login: refused for a
-   * deleted or disabled user, issued again (with `again`) when a cut-off in this very second
-   * would refuse them, and recorded so that logout and every revocation rule reach them.
+   * Tokens Cognito just issued, admitted as a login of the gateway: refused for a deleted or
+   * disabled user, and issued again (with `again`) when a cut-off in this very second would
+   * refuse them. A token login and a browser session both start here.
    */
-  const startSession = async (issued: IssuedTokens, again: () => Promise<IssuedTokens>, options: { passwordOnly?: boolean } = {}): Promise<TokenAnswer> => {
+  const admit = async (issued: IssuedTokens, again: () => Promise<IssuedTokens>, options: { passwordOnly?: boolean } = {}) => {
     let tokens = issued;
     let token = describe(tokens.accessToken);
     const user = await deps.accessStore.getUser(token.sub);
@@ -119,6 +129,19 @@ export const createAuthFlows = (deps: AuthDeps) => {
       tokens = await again();
       token = describe(tokens.accessToken);
     }
+    return { tokens, token };
+  };
+
+  /**
+   * Tokens Cognito just issued become a session of the gateway, as at every login: admitted,
+   * and recorded so that logout and every revocation rule reach them.
+   */
+  const startSession = async (
+    issued: IssuedTokens,
+    again: () => Promise<IssuedTokens>,
+    options: { passwordOnly?: boolean } = {},
+  ): Promise<TokenAnswer> => {
+    const { tokens, token } = await admit(issued, again, options);
     await deps.accessStore.recordLogin({
       sessionId: token.sessionId,
       sub: token.sub,
@@ -130,26 +153,23 @@ export const createAuthFlows = (deps: AuthDeps) => {
     return tokenAnswer(tokens, token.exp, epochSeconds(clock()));
   };
 
-  /** Username and password for tokens, through Cognito (and its trigger), recorded as a session. */
-  const login = async (input: { username: string; password: string }): Promise<TokenAnswer | LoginChallenge> => {
-    const result = await deps.identity.passwordLogin(input.username, input.password);
-    if (isChallenge(result)) {
-      // A temporary password, or MFA on: no tokens until the next step. The gateway remembers
-      // the challenge it handed out, so that only it, once, for this user, can be answered.
-      await deps.accessStore.recordChallenge({
-        session: result.session,
-        username: result.username,
-        expiresAt: epochSeconds(clock()) + CHALLENGE_TTL_SECONDS,
-        challenge: result.challenge,
-      });
-      logger.info('login challenge', { challenge: result.challenge });
-      return result;
-    }
-    return startSession(result, () => signIn(input.username, input.password), { passwordOnly: true });
+  /**
+   * A login's challenge (a temporary password, or MFA on), remembered so that only it, once, for
+   * this user, and only at its own kind's answer, can be answered.
+   */
+  const rememberChallenge = async <C extends LoginChallenge>(challenge: C): Promise<C> => {
+    await deps.accessStore.recordChallenge({
+      session: challenge.session,
+      username: challenge.username,
+      expiresAt: epochSeconds(clock()) + CHALLENGE_TTL_SECONDS,
+      challenge: challenge.challenge,
+    });
+    logger.info('login challenge', { challenge: challenge.challenge });
+    return challenge;
   };
 
-  /** The new-password challenge of a login answered: the password is set, and a session starts as at login. */
-  const newPassword = async (input: { username: string; session: string; newPassword: string }): Promise<TokenAnswer> => {
+  /** The new-password challenge answered at Cognito, once, for the user it was issued to. */
+  const answerNewPassword = async (input: { username: string; session: string; newPassword: string }): Promise<IssuedTokens> => {
     const taken = await deps.accessStore.takeChallenge({
       session: input.session,
       username: input.username,
@@ -157,7 +177,20 @@ export const createAuthFlows = (deps: AuthDeps) => {
       challenge: 'NEW_PASSWORD_REQUIRED',
     });
     if (!taken) throw invalidChallengeSession();
-    const tokens = await deps.identity.respondToNewPassword(input.username, input.session, input.newPassword);
+    return deps.identity.respondToNewPassword(input.username, input.session, input.newPassword);
+  };
+
+  /** Username and password for tokens, through Cognito (and its trigger), recorded as a session. */
+  const login = async (input: { username: string; password: string }): Promise<TokenAnswer | LoginChallenge> => {
+    const result = await deps.identity.passwordLogin(input.username, input.password);
+    // A temporary password, or MFA on: no tokens until the next step.
+    if (isChallenge(result)) return rememberChallenge(result);
+    return startSession(result, () => signIn(input.username, input.password), { passwordOnly: true });
+  };
+
+  /** The new-password challenge of a login answered: the password is set, and a session starts as at login. */
+  const newPassword = async (input: { username: string; session: string; newPassword: string }): Promise<TokenAnswer> => {
+    const tokens = await answerNewPassword(input);
     return startSession(tokens, () => signIn(input.username, input.newPassword));
   };
 
@@ -168,7 +201,7 @@ export const createAuthFlows = (deps: AuthDeps) => {
    * the user already used is refused as a wrong one, before Cognito sees it: cognito-local would
    * take it again. A wrong code gets the same answer as a wrong password.
    */
-  const mfaLogin = async (input: { username: string; session: string; code: string }): Promise<TokenAnswer> => {
+  const answerMfa = async (input: { username: string; session: string; code: string }): Promise<IssuedTokens> => {
     const now = epochSeconds(clock());
     const taken = await deps.accessStore.takeChallenge({ session: input.session, username: input.username, now, challenge: 'SOFTWARE_TOKEN_MFA' });
     if (!taken) throw invalidChallengeSession();
@@ -185,10 +218,16 @@ export const createAuthFlows = (deps: AuthDeps) => {
       }
       throw error;
     }
-    // The challenge cannot be answered twice: a session born in a cut-off's own second (MFA was
-    // turned on in it; that flow waits its second out, so only a concurrent one) logs in again.
-    return startSession(tokens, () => Promise.reject(invalidChallengeSession()));
+    return tokens;
   };
+
+  /**
+   * The MFA challenge answered for tokens. The challenge cannot be answered twice: a session
+   * born in a cut-off's own second (MFA was turned on in it; that flow waits its second out, so
+   * only a concurrent one) logs in again.
+   */
+  const mfaLogin = async (input: { username: string; session: string; code: string }): Promise<TokenAnswer> =>
+    startSession(await answerMfa(input), () => Promise.reject(invalidChallengeSession()));
 
   /**
    * The caller's own password, changed at Cognito with the access token they called with (the
@@ -315,5 +354,22 @@ export const createAuthFlows = (deps: AuthDeps) => {
     logger.info('logout', { sub: caller.sub, sessionId: caller.sessionId, everywhere: input.everywhere === true });
   };
 
-  return { login, newPassword, mfaLogin, changePassword, forgotPassword, resetPassword, signUp, confirmSignUp, refresh, logout };
+  return {
+    login,
+    newPassword,
+    mfaLogin,
+    changePassword,
+    forgotPassword,
+    resetPassword,
+    signUp,
+    confirmSignUp,
+    refresh,
+    logout,
+    // The steps a browser session's sign-in shares with a token login (web-sessions.ts).
+    admit,
+    signIn,
+    rememberChallenge,
+    answerNewPassword,
+    answerMfa,
+  };
 };

@@ -5,12 +5,15 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
-import { UnauthorizedError } from '../../lib/errors';
+import { ForbiddenError, UnauthorizedError } from '../../lib/errors';
 import { createHttpService, protectedRoute, publicRoute } from '../../lib/http/service';
 import { createLogger } from '../../lib/observability';
-import { headerValues, requireUserContext, type UserRoleContext } from '../../lib/policy/role-context';
+import { headerValues, requireSessionContext, requireUserContext, type UserRoleContext } from '../../lib/policy/role-context';
+import type { WebSessionConfig } from '../../lib/config';
+import type { TokenVault } from '../../lib/sessions/token-vault';
 import { createAuthFlows, type AuthDeps } from './flows';
 import { createMfaFlows } from './mfa-flows';
+import { createWebSessionFlows } from './web-sessions';
 import { ROUTE_TABLE } from '../../lib/routes/table';
 
 export type { AuthDeps } from './flows';
@@ -37,10 +40,76 @@ const callersOwnToken = (event: APIGatewayProxyEventV2, caller: UserRoleContext)
   return token;
 };
 
-export const createAuthService = (deps: Omit<AuthDeps, 'logger'>, logger: Logger = createLogger('auth')) => {
+/**
+ * A browser sign-in must come from the gateway's own pages or an allowed origin: a page of
+ * another site must not sign the browser in as someone else (a login CSRF). Browsers send
+ * `Origin` with every POST (and `Sec-Fetch-Site`); a client that sends neither is not a browser
+ * page and has no cookie to ride on. Same origin: `Origin`'s host is the request's `Host`.
+ */
+export const signInOriginAllowed = (event: APIGatewayProxyEventV2, allowedOrigins: readonly string[]): boolean => {
+  const origins = headerValues(event.headers, 'origin');
+  const site = headerValues(event.headers, 'sec-fetch-site');
+  if (origins.length === 0) return site.length === 0 || site.every((value) => value === 'same-origin' || value === 'none');
+  const [origin] = origins;
+  if (origins.length > 1 || origin === undefined) return false;
+  if (allowedOrigins.includes(origin)) return true;
+  const hosts = headerValues(event.headers, 'host');
+  let originHost: string | undefined;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    return false;
+  }
+  return hosts.length === 1 && hosts[0] === originHost;
+};
+
+const requireAllowedOrigin = (event: APIGatewayProxyEventV2, allowedOrigins: readonly string[]) => {
+  if (!signInOriginAllowed(event, allowedOrigins)) {
+    throw new ForbiddenError('origin_not_allowed', 'Sign-in from this origin is not allowed');
+  }
+};
+
+/** What browser sessions need beyond the token flows: where their tokens are sealed, and their settings. */
+export interface WebSessionParts {
+  vault: TokenVault;
+  config: WebSessionConfig;
+}
+
+export const createAuthService = (deps: Omit<AuthDeps, 'logger'> & { webSessions: WebSessionParts }, logger: Logger = createLogger('auth')) => {
   const flows = createAuthFlows({ ...deps, logger });
   const mfa = createMfaFlows({ ...deps, issuer: deps.config.mfaIssuer ?? 'API Gateway', logger });
+  const sessions = createWebSessionFlows({
+    identity: deps.identity,
+    accessStore: deps.accessStore,
+    vault: deps.webSessions.vault,
+    config: deps.webSessions.config,
+    logger,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    login: flows,
+  });
+  const allowedOrigins = deps.webSessions.config.allowedOrigins;
   return createHttpService('auth', logger, {
+    'POST /auth/session': publicRoute({
+      body: ROUTE_TABLE['POST /auth/session'].body,
+      handle: async ({ body, event }) => {
+        requireAllowedOrigin(event, allowedOrigins);
+        const result = await sessions.signIn(body);
+        return 'cookies' in result ? { statusCode: 204, cookies: result.cookies } : { body: result };
+      },
+    }),
+    'POST /auth/session/challenge': publicRoute({
+      body: ROUTE_TABLE['POST /auth/session/challenge'].body,
+      handle: async ({ body, event }) => {
+        requireAllowedOrigin(event, allowedOrigins);
+        return { statusCode: 204, cookies: (await sessions.answerChallenge(body)).cookies };
+      },
+    }),
+    'GET /auth/session': protectedRoute({
+      handle: async ({ caller }) => ({ body: await sessions.state(requireSessionContext(caller)) }),
+    }),
+    'DELETE /auth/session': protectedRoute({
+      handle: async ({ caller }) => ({ statusCode: 204, cookies: (await sessions.signOut(requireSessionContext(caller))).cookies }),
+    }),
     'POST /auth/login': publicRoute({
       body: ROUTE_TABLE['POST /auth/login'].body,
       handle: async ({ body }) => ({ body: await flows.login(body) }),

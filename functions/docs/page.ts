@@ -52,6 +52,12 @@ export const EXPLORER_JS = `'use strict';
     persistAuthorization: false,
     validatorUrl: null,
     defaultModelsExpandDepth: 0,
+    // Calls carry the explorer's bearer credential only: a browser session's cookie of the same
+    // origin (GET /login) next to it would be refused (cookie_and_bearer).
+    requestInterceptor: function (request) {
+      request.credentials = 'omit';
+      return request;
+    },
   });
   var status = document.getElementById('signin-status');
   var signout = document.getElementById('signout');

@@ -1,7 +1,8 @@
 /**
  * Docs service: `GET /openapi.json` (the OpenAPI 3.1 document, generated from the route table
- * once per container), `GET /docs` (the API explorer, a page on swagger-ui-dist) and
- * `GET /docs/{asset}` (its scripts and styles). All public, all read-only.
+ * once per container), `GET /docs` (the API explorer, a page on swagger-ui-dist),
+ * `GET /docs/{asset}` (its scripts and styles) and `GET /login` (the browser sign-in page,
+ * login.ts). All public, all read-only.
  *
  * The page loads nothing from elsewhere: swagger-ui's files come from this function's package
  * (serverless.yml `package.patterns`; not bundled into the JavaScript, which would take it from
@@ -17,6 +18,7 @@ import { ruleFor } from '../../lib/policy/route-policy';
 import { openApiDocument, type DocumentOptions } from '../../lib/openapi/document';
 import { createLogger } from '../../lib/observability';
 import { EXPLORER_CSS, EXPLORER_JS, explorerPage } from './page';
+import { LOGIN_CONTENT_SECURITY_POLICY, loginPage } from './login';
 
 /** Where swagger-ui's files are read from: a name such as `swagger-ui-bundle.js` → its bytes, or undefined. */
 export type AssetReader = (name: string) => Buffer | undefined;
@@ -106,6 +108,9 @@ export const createDocsService = (deps: DocsDeps, logger: Logger = createLogger(
         return answer(200, 'application/json; charset=utf-8', document, { 'cache-control': 'no-cache' });
       case 'GET /docs':
         return answer(200, 'text/html; charset=utf-8', explorerPage(), { 'cache-control': 'no-cache' });
+      case 'GET /login':
+        // Its own policy: the page's inline script and style by hash, nothing else.
+        return answer(200, 'text/html; charset=utf-8', loginPage(), { 'cache-control': 'no-cache', 'content-security-policy': LOGIN_CONTENT_SECURITY_POLICY });
       case 'GET /docs/{asset}': {
         const name = event.pathParameters?.asset ?? '';
         const found = file(name);

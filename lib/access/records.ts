@@ -91,6 +91,8 @@ export interface SnapshotReader {
   snapshot(sub: string, sessionId: string, cost?: ReadCost): Promise<AccessSnapshot>;
   /** An API key's record, then its owner's (two round trips when read: the second needs the first). */
   apiKey(keyId: string, cost?: ReadCost): Promise<ApiKeySnapshot>;
+  /** A browser session's record by the hash of its id, then its user's (as `apiKey`). */
+  webSession(hash: string, cost?: ReadCost): Promise<WebSessionSnapshot>;
 }
 
 export const USER = 'user#';
@@ -98,6 +100,8 @@ export const SESSION = 'session#';
 export const REFRESH = 'refresh#';
 export const APIKEY = 'apikey#';
 export const USERNAME = 'username#';
+/** `websession#<sha256 of the session id>`: a browser session (lib/sessions/web-session.ts). */
+export const WEBSESSION = 'websession#';
 
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -232,16 +236,107 @@ export interface TokenTimes {
 }
 
 /**
- * The one rule for users' access tokens: the login's cut-offs, then a role change after the
- * token was issued (it carries the old groups), then its session's logout.
+ * The one revocation rule, for every credential that stands for a user's login (an access
+ * token, a browser session): the login's cut-offs (by when the login happened), then a role
+ * change at or after the roles it carries were taken, then its own logout.
  */
-export const revocationReason = (snapshot: AccessSnapshot, token: TokenTimes): RevocationReason | undefined => {
-  const { user, session } = snapshot;
-  const cutOff = loginCutOff(user, token.authTime);
+export const loginRevocation = (
+  user: UserRecord | undefined,
+  login: { authTime: number; rolesTakenAt: number; revokedAt?: number | undefined },
+): RevocationReason | undefined => {
+  const cutOff = loginCutOff(user, login.authTime);
   if (cutOff) return cutOff;
-  if (atOrBefore(token.issuedAt, user?.rolesChangedAt)) return 'roles_changed';
-  if (session?.revokedAt !== undefined) return 'session_revoked';
+  if (atOrBefore(login.rolesTakenAt, user?.rolesChangedAt)) return 'roles_changed';
+  if (login.revokedAt !== undefined) return 'session_revoked';
   return undefined;
+};
+
+/**
+ * Users' access tokens: the rule above, the token's groups taken when it was issued (`iat`),
+ * its session's logout.
+ */
+export const revocationReason = (snapshot: AccessSnapshot, token: TokenTimes): RevocationReason | undefined =>
+  loginRevocation(snapshot.user, { authTime: token.authTime, rolesTakenAt: token.issuedAt, revokedAt: snapshot.session?.revokedAt });
+
+/**
+ * A browser session (`websession#<sha256 of its id>`): the opaque cookie's record. The Cognito
+ * tokens it stands for stay here, sealed (lib/sessions/token-vault.ts); the authorizer never
+ * opens them: it decides on the record's facts.
+ */
+export interface WebSessionRecord {
+  /** SHA-256 (hex) of the session id: the id itself is never stored. */
+  hash: string;
+  sub: string;
+  username: string;
+  /** The user's groups when the session's tokens were issued. */
+  roles: Role[];
+  /** When the login happened (the tokens' `auth_time`), epoch seconds. */
+  authTime: number;
+  /** When `roles` were taken (the tokens' `iat`), epoch seconds: a role change at or after it ends the session. */
+  rolesTakenAt: number;
+  /** Epoch seconds. */
+  createdAt: number;
+  /** Last use as far as the gateway wrote it down (at most once a minute), epoch seconds. */
+  lastSeenAt: number;
+  /** The absolute end (createdAt + the configured lifetime), epoch seconds. */
+  expiresAt: number;
+  revokedAt?: number;
+}
+
+export interface WebSessionSnapshot {
+  session?: WebSessionRecord;
+  /** The session's user's record. */
+  user?: UserRecord;
+}
+
+const epochField = (item: Item, name: string): number | undefined => epoch(item[name]);
+
+export const toWebSession = (item: Item | undefined): WebSessionRecord | undefined => {
+  if (!item || typeof item.pk !== 'string' || !item.pk.startsWith(WEBSESSION)) return undefined;
+  const { sub, username } = item;
+  const authTime = epochField(item, 'authTime');
+  const rolesTakenAt = epochField(item, 'rolesTakenAt');
+  const createdAt = epochField(item, 'createdAt');
+  const lastSeenAt = epochField(item, 'lastSeenAt');
+  const expiresAt = epochField(item, 'expiresAt');
+  if (typeof sub !== 'string' || typeof username !== 'string') return undefined;
+  if (authTime === undefined || rolesTakenAt === undefined || createdAt === undefined || lastSeenAt === undefined || expiresAt === undefined) return undefined;
+  const revokedAt = epochField(item, 'revokedAt');
+  return {
+    hash: item.pk.slice(WEBSESSION.length),
+    sub,
+    username,
+    roles: stringList(item.roles).filter(isRole),
+    authTime,
+    rolesTakenAt,
+    createdAt,
+    lastSeenAt,
+    expiresAt,
+    ...(revokedAt !== undefined ? { revokedAt } : {}),
+  };
+};
+
+/** The browser session's read: its record, then, if there is one, its user's (as `readApiKey`). */
+export const readWebSession = async (read: (pk: string) => Promise<Item | undefined>, hash: string): Promise<WebSessionSnapshot> => {
+  const session = toWebSession(await read(WEBSESSION + hash));
+  if (!session) return {};
+  const user = toUser(await read(USER + session.sub));
+  return user ? { session, user } : { session };
+};
+
+export type WebSessionRefusal = 'unknown_session' | 'session_expired' | 'session_idle' | RevocationReason;
+
+/**
+ * Why a browser session is refused, if it is: unknown, past its absolute lifetime, idle longer
+ * than `idleSeconds` since it was last seen, then the one rule above (the login's cut-offs, a
+ * role change, its own logout).
+ */
+export const webSessionRefusal = (snapshot: WebSessionSnapshot, now: number, idleSeconds: number): WebSessionRefusal | undefined => {
+  const { session, user } = snapshot;
+  if (!session) return 'unknown_session';
+  if (session.expiresAt <= now) return 'session_expired';
+  if (session.lastSeenAt + idleSeconds <= now) return 'session_idle';
+  return loginRevocation(user, { authTime: session.authTime, rolesTakenAt: session.rolesTakenAt, revokedAt: session.revokedAt });
 };
 
 /** The API key read: the key's record, then, if there is one, its owner's. */

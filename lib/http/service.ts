@@ -30,6 +30,8 @@ export interface Reply {
   statusCode?: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** `Set-Cookie` values (HTTP API payload 2.0 `cookies`: one header each). */
+  cookies?: string[];
 }
 
 interface Request<B, Q> {
@@ -165,7 +167,8 @@ export const createHttpService = (
     const request = { body, query, params, event };
     const reply = route.public === true ? await route.handle(request) : await route.handle({ ...request, caller: caller! });
     const statusCode = reply.statusCode ?? 200;
-    return json(statusCode, statusCode === 204 ? undefined : reply.body, reply.headers);
+    const response = json(statusCode, statusCode === 204 ? undefined : reply.body, reply.headers);
+    return reply.cookies ? { ...response, cookies: reply.cookies } : response;
   };
 
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>(dispatch)

@@ -125,7 +125,15 @@ const operation = (routeKey: RouteKey, rule: RouteRule, spec: RouteSpec, options
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(requestBody ? { requestBody } : {}),
     responses,
-    security: isPublic ? [] : [{ bearer: [] }, ...(rule.scope ? [{ machineClient: [`${options.resourceServerId}/${rule.scope}`] }] : [])],
+    security: isPublic
+      ? []
+      : rule.only === 'session'
+        ? [{ session: [] }]
+        : [
+            { bearer: [] },
+            ...(rule.scope ? [{ machineClient: [`${options.resourceServerId}/${rule.scope}`] }] : []),
+            ...(rule.only === 'token' ? [] : [{ session: [] }]),
+          ],
   };
 };
 
@@ -160,6 +168,12 @@ export const openApiDocument = (options: DocumentOptions): Json => {
           type: 'http',
           scheme: 'bearer',
           description: 'A Cognito access token (JWT) from `POST /auth/login`, or a personal API key (`gwk_...`).',
+        },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: '__Host-session',
+          description: 'A browser session from `POST /auth/session` (or the `/login` page); POST, PUT, PATCH and DELETE also need its `X-CSRF-Token`.',
         },
         machineClient: {
           type: 'oauth2',

@@ -52,7 +52,7 @@ export interface RoleContext {
   clientId?: string;
   /** The API key used (its public id, never its secret). */
   keyId?: string;
-  /** A user token's session: `origin_jti` on AWS, `jti` where the issuer has none. */
+  /** A user token's session: `origin_jti` on AWS, `jti` where the issuer has none. A browser session: the hash of its id. */
   sessionId?: string;
   /** The token's own `jti` (users and machine clients). */
   tokenId?: string;
@@ -71,15 +71,26 @@ export type UserRoleContext = RoleContext & { authType: 'user'; clientId: string
 export const isUserContext = (context: RoleContext): context is UserRoleContext => context.authType === 'user';
 
 /**
- * For routes that act on the caller's own sign-in (logout, managing keys): an API key or a
- * machine client is refused. The route policy already refuses them (no scope); this narrows
- * the type and is the service's own check.
+ * For routes that act on the caller's own sign-in (logout, managing keys): an API key, a
+ * machine client or a browser session is refused. The route policy already refuses them (no
+ * scope; `only: 'token'`); this narrows the type and is the service's own check.
  */
 export const requireUserContext = (context: RoleContext): UserRoleContext => {
   if (!isUserContext(context)) {
-    throw new ForbiddenError('user_token_required', 'This needs a signed-in user, not an API key or a machine client');
+    throw new ForbiddenError('user_token_required', "This needs a user's own access token, not an API key, a machine client or a browser session");
   }
   return context;
+};
+
+/** A browser session's context: `sessionId` is the hash of the cookie's id. */
+export type SessionRoleContext = RoleContext & { authType: 'session'; sessionId: string };
+
+/** For routes of the caller's own browser session (its state, sign-out): anything else is refused. */
+export const requireSessionContext = (context: RoleContext): SessionRoleContext => {
+  if (context.authType !== 'session' || context.sessionId === undefined) {
+    throw new ForbiddenError('session_required', 'This needs a browser session');
+  }
+  return context as SessionRoleContext;
 };
 
 const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
@@ -90,6 +101,7 @@ const REQUIRED: Record<AuthType, readonly ('clientId' | 'keyId' | 'sessionId' | 
   user: ['clientId', 'sessionId', 'tokenId'],
   api_key: ['keyId'],
   client: ['clientId', 'tokenId'],
+  session: ['sessionId'],
 };
 
 /**

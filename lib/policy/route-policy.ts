@@ -27,9 +27,10 @@ export const isScope = (value: unknown): value is Scope => typeof value === 'str
 
 /**
  * How a caller authenticated: a user's own access token, a personal API key (acting for its
- * owner), or a machine client's client-credentials token.
+ * owner), a machine client's client-credentials token, or a browser session (the
+ * `__Host-session` cookie, resolved at the gateway: the user themselves, signed in).
  */
-export const AUTH_TYPES = ['user', 'api_key', 'client'] as const;
+export const AUTH_TYPES = ['user', 'api_key', 'client', 'session'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
 
 /** The Lambda function (key under `functions:` in serverless.yml) that serves a route. */
@@ -62,6 +63,13 @@ export interface RouteRule {
    * protected route refuses them with `mfa_required`.
    */
   mfaSetup?: true;
+  /**
+   * A route for one way of signing in only: `token`, a user's own access token (it acts on that
+   * token: logging it out, changing the password with it, minting API keys, which are bearer
+   * secrets a cookie session must not hand to a browser); `session`, a browser session (its own
+   * state and sign-out).
+   */
+  only?: 'token' | 'session';
 }
 
 const PUBLIC: Access = { kind: 'public' };
@@ -75,20 +83,26 @@ export const ROUTE_POLICY = {
   'GET /health': { service: 'health', access: PUBLIC },
   'POST /auth/login': { service: 'auth', access: PUBLIC },
   'POST /auth/refresh': { service: 'auth', access: PUBLIC },
-  'POST /auth/logout': { service: 'auth', access: SIGNED_IN, mfaSetup: true },
+  'POST /auth/logout': { service: 'auth', access: SIGNED_IN, only: 'token', mfaSetup: true },
   'POST /auth/new-password': { service: 'auth', access: PUBLIC },
   // The caller's own password: a user's own token only (no scope: no API key, no machine client).
-  'POST /auth/password': { service: 'auth', access: SIGNED_IN },
+  'POST /auth/password': { service: 'auth', access: SIGNED_IN, only: 'token' },
   'POST /auth/password/forgot': { service: 'auth', access: PUBLIC },
   'POST /auth/password/reset': { service: 'auth', access: PUBLIC },
   'POST /auth/signup': { service: 'auth', access: PUBLIC },
   'POST /auth/signup/confirm': { service: 'auth', access: PUBLIC },
   // Two-factor sign-in: the login's second step is public (the challenge session is the
-  // credential); setting MFA up, and off, is the caller's own token only (no scope).
+  // credential); setting MFA up, and off, is the caller's own token only (no scope: no key, no
+  // client; Cognito's calls take that very token, so not a browser session either).
   'POST /auth/mfa': { service: 'auth', access: PUBLIC },
-  'POST /auth/mfa/setup': { service: 'auth', access: SIGNED_IN, mfaSetup: true },
-  'POST /auth/mfa/verify': { service: 'auth', access: SIGNED_IN, mfaSetup: true },
-  'DELETE /auth/mfa': { service: 'auth', access: SIGNED_IN, mfaSetup: true },
+  'POST /auth/mfa/setup': { service: 'auth', access: SIGNED_IN, only: 'token', mfaSetup: true },
+  'POST /auth/mfa/verify': { service: 'auth', access: SIGNED_IN, only: 'token', mfaSetup: true },
+  'DELETE /auth/mfa': { service: 'auth', access: SIGNED_IN, only: 'token', mfaSetup: true },
+  // Browser sessions (lib/sessions/web-session.ts): sign in for a cookie, its state, sign out.
+  'POST /auth/session': { service: 'auth', access: PUBLIC },
+  'POST /auth/session/challenge': { service: 'auth', access: PUBLIC },
+  'GET /auth/session': { service: 'auth', access: SIGNED_IN, only: 'session', mfaSetup: true },
+  'DELETE /auth/session': { service: 'auth', access: SIGNED_IN, only: 'session', mfaSetup: true },
   'GET /products': { service: 'catalog', access: PUBLIC },
   'GET /products/{productId}': { service: 'catalog', access: PUBLIC },
   'POST /products': { service: 'catalog', access: ADMIN, scope: 'catalog:write' },
@@ -109,12 +123,14 @@ export const ROUTE_POLICY = {
   'GET /branches/{branchId}/products': { service: 'inventory', access: BRANCH_STAFF, scope: 'inventory:read' },
   'PUT /branches/{branchId}/products/{productId}': { service: 'inventory', access: BRANCH_STAFF, scope: 'inventory:write' },
   'POST /branches/{branchId}/products/{productId}/adjustments': { service: 'inventory', access: BRANCH_STAFF, scope: 'inventory:write' },
-  'POST /api-keys': { service: 'keys', access: SIGNED_IN },
-  'GET /api-keys': { service: 'keys', access: SIGNED_IN },
-  'DELETE /api-keys/{keyId}': { service: 'keys', access: SIGNED_IN },
+  'POST /api-keys': { service: 'keys', access: SIGNED_IN, only: 'token' },
+  'GET /api-keys': { service: 'keys', access: SIGNED_IN, only: 'token' },
+  'DELETE /api-keys/{keyId}': { service: 'keys', access: SIGNED_IN, only: 'token' },
   'GET /openapi.json': { service: 'docs', access: PUBLIC },
   'GET /docs': { service: 'docs', access: PUBLIC },
   'GET /docs/{asset}': { service: 'docs', access: PUBLIC },
+  // The browser sign-in page (functions/docs/login.ts).
+  'GET /login': { service: 'docs', access: PUBLIC },
 } as const satisfies Record<string, RouteRule>;
 
 export type RouteKey = keyof typeof ROUTE_POLICY;
@@ -147,7 +163,15 @@ export type AccessDecision =
   | { allowed: true; reason: 'public' | 'signed_in' | 'role_granted' | 'branch_managed' | 'scope_granted' }
   | {
       allowed: false;
-      reason: 'role_missing' | 'branch_not_managed' | 'branch_missing' | 'no_policy' | 'user_token_required' | 'scope_missing' | 'mfa_required';
+      reason:
+        | 'role_missing'
+        | 'branch_not_managed'
+        | 'branch_missing'
+        | 'no_policy'
+        | 'user_token_required'
+        | 'scope_missing'
+        | 'mfa_required'
+        | 'session_required';
     };
 
 /**
@@ -159,6 +183,8 @@ export type AccessDecision =
  *   owner's rights intersected with its scopes, never more.
  * - Machine clients: the route's scope is their grant; a branch route also needs the branch
  *   (or a role covering every branch) in the client's configuration.
+ * - Browser sessions: the signed-in user they are (roles and branches, no scopes), except on
+ *   routes for a token only; routes for a session only refuse everyone else.
  * - Whoever acts for a user who must turn MFA on first (`mfaRequired`): only the routes that
  *   set it up, whatever else their roles would open.
  */
@@ -170,8 +196,11 @@ export const decideAccess = (
   if (!rule) return { allowed: false, reason: 'no_policy' };
   const access = rule.access;
   if (access.kind === 'public') return { allowed: true, reason: 'public' };
+  if (rule.only === 'session' && principal.authType !== 'session') return { allowed: false, reason: 'session_required' };
+  if (rule.only === 'token' && principal.authType === 'session') return { allowed: false, reason: 'user_token_required' };
+  // A browser session is the user, signed in: not a delegate holding scopes.
+  const delegated = principal.authType !== 'user' && principal.authType !== 'session';
   if (principal.mfaRequired === true && rule.mfaSetup !== true) return { allowed: false, reason: 'mfa_required' };
-  const delegated = principal.authType !== 'user';
   if (delegated) {
     if (!rule.scope) return { allowed: false, reason: 'user_token_required' };
     if (!principal.scopes.includes(rule.scope)) return { allowed: false, reason: 'scope_missing' };

@@ -85,7 +85,7 @@ const mfaState = z.object({
 });
 
 const me = z.object({
-  authType: z.enum(['user', 'api_key', 'client']),
+  authType: z.enum(['user', 'api_key', 'client', 'session']),
   sub: z.optional(z.string()),
   username: z.optional(z.string()),
   email: z.optional(z.string()),
@@ -374,6 +374,77 @@ export const ROUTE_TABLE = {
     ),
     responses: { 204: NO_CONTENT, 400: BAD_REQUEST, 503: UNAVAILABLE },
   },
+  'POST /auth/session': {
+    summary: 'Sign in for a browser session: an opaque HttpOnly cookie, no token in the browser',
+    description:
+      'Answers 204 with `Set-Cookie: __Host-session=<opaque id>; HttpOnly; Secure; SameSite=Strict; Path=/` and the readable `__Host-csrf` cookie, whose value every POST, PUT, PATCH and DELETE with the session must send as `X-CSRF-Token`. The Cognito tokens stay at the gateway, sealed. A temporary password, or MFA on, answers 200 with the challenge; `POST /auth/session/challenge` answers it. A sign-in posted by a page of another origin (not in `CORS_ALLOWED_ORIGINS`) is refused (`origin_not_allowed`).',
+    body: z.strictObject({
+      username: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
+      password: z.string().check(z.minLength(1), z.maxLength(256)),
+    }),
+    responses: {
+      204: { description: 'Signed in: the session and CSRF cookies are set' },
+      200: {
+        description: 'A temporary password, or MFA on: the challenge to answer at `POST /auth/session/challenge` (no session yet)',
+        schema: z.union([challengeAnswer, mfaChallengeAnswer]),
+      },
+      400: BAD_REQUEST,
+      401: error('Wrong username or password, or the user is disabled'),
+      403: error('Posted by a page of an origin that is not allowed (`origin_not_allowed`)'),
+      503: UNAVAILABLE,
+    },
+  },
+  'POST /auth/session/challenge': {
+    summary: "Answer a browser sign-in's challenge; the session cookie as at sign-in",
+    description:
+      'Told apart by `challenge`: `NEW_PASSWORD_REQUIRED` takes `newPassword`; `SOFTWARE_TOKEN_MFA` takes `code`, the authenticator app\'s (a wrong or already used code gets the same 401 as a wrong password; after 5 wrong codes in 15 minutes every code is refused, 429). The `session` of the challenge takes one answer, for its username, within 3 minutes.',
+    body: z.discriminatedUnion('challenge', [
+      z.strictObject({
+        challenge: z.literal('NEW_PASSWORD_REQUIRED'),
+        username: loginUsername,
+        session: z.string().check(z.minLength(1), z.maxLength(4096)),
+        newPassword,
+      }),
+      z.strictObject({
+        challenge: z.literal('SOFTWARE_TOKEN_MFA'),
+        username: loginUsername,
+        session: z.string().check(z.minLength(1), z.maxLength(4096)),
+        code: totpCode,
+      }),
+    ]),
+    responses: {
+      204: { description: 'Signed in: the session and CSRF cookies are set' },
+      400: BAD_REQUEST,
+      401: error('A wrong or used code (`invalid_credentials`), a session that is invalid, used or expired (`invalid_session`), or the user is cut off'),
+      403: error('Posted by a page of an origin that is not allowed (`origin_not_allowed`)'),
+      429: TOO_MANY,
+      503: UNAVAILABLE,
+    },
+  },
+  'GET /auth/session': {
+    summary: 'Who is signed in with this browser session',
+    description: 'A browser session only (the `__Host-session` cookie). Refreshes the session\'s Cognito tokens at the gateway when they have expired; when Cognito refuses, the session ends (401).',
+    responses: {
+      200: {
+        description: 'The signed-in user and the session\'s ends',
+        schema: z.object({
+          sub: z.string(),
+          username: z.string(),
+          email: z.optional(z.string()),
+          roles: z.array(role),
+          branches: z.array(z.string()),
+          expiresAt: isoTime,
+          idleExpiresAt: isoTime,
+        }),
+      },
+      503: UNAVAILABLE,
+    },
+  },
+  'DELETE /auth/session': {
+    summary: 'Sign out of the browser session',
+    description: 'Needs `X-CSRF-Token`. The cookies are cleared, the session is refused everywhere within the revocation bound, and its Cognito refresh token is revoked.',
+    responses: { 204: { description: 'Signed out: both cookies are cleared' }, 503: UNAVAILABLE },
+  },
   'GET /products': {
     summary: 'List the catalog, a page at a time',
     query: pageQuery(100, 50, z.string().check(z.maxLength(512))),
@@ -620,6 +691,10 @@ export const ROUTE_TABLE = {
     summary: "The explorer's scripts and styles",
     params: { asset: z.string().check(z.regex(/^[a-z0-9-]+\.(js|css|png)$/)) },
     responses: { 200: { description: 'The file', contentTypes: ['text/javascript', 'text/css', 'image/png'] }, 404: NOT_FOUND('file') },
+  },
+  'GET /login': {
+    summary: 'The browser sign-in page (a web page): signs in for a session cookie, shows the profile, signs out',
+    responses: { 200: { description: 'The sign-in page', contentTypes: ['text/html'] } },
   },
 } as const satisfies Record<RouteKey, RouteSpec>;
 

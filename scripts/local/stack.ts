@@ -179,19 +179,31 @@ export const localApiKeyMacKeys = (stateDir: string): string => {
   return readFileSync(file, 'utf8').trim();
 };
 
-/**
- * The local stack's MFA_SECRET_KEY (lib/config.ts): random, made once per state folder and kept
- * there (mode 600) like the API key MAC key, so that secrets sealed before a restart still open.
- */
-export const localMfaSecretKey = (stateDir: string): string => {
-  const file = path.join(stateDir, 'mfa-secret-key');
+/** A random key made once per state folder and kept there (mode 0600), so a restart keeps it. */
+const keptKey = (stateDir: string, name: string, encoding: 'base64' | 'base64url'): string => {
+  const file = path.join(stateDir, name);
   try {
-    writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { flag: 'wx', mode: 0o600 });
+    writeFileSync(file, `${randomBytes(32).toString(encoding)}\n`, { flag: 'wx', mode: 0o600 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
   return readFileSync(file, 'utf8').trim();
 };
+
+/**
+ * The local stack's MFA_SECRET_KEY (lib/config.ts), kept like the API key MAC key, so that
+ * secrets sealed before a restart still open.
+ */
+export const localMfaSecretKey = (stateDir: string): string => keptKey(stateDir, 'mfa-secret-key', 'base64url');
+
+/** Where a state folder keeps the key that seals browser sessions' tokens (`SESSION_LOCAL_KEY`). */
+export const SESSION_KEY_FILE = 'session-key';
+
+/**
+ * The local stand-in for the KMS key of browser sessions (lib/sessions/token-vault.ts), so
+ * sessions survive an `npm start` restart; `npm run reset` wipes both.
+ */
+export const localSessionKey = (stateDir: string): string => keptKey(stateDir, SESSION_KEY_FILE, 'base64');
 
 /** Where the local Cognito's messages go, one JSON line each: `mailbox.jsonl` in the state folder. */
 export const mailboxFile = (stateDir: string): string => path.join(stateDir, 'mailbox.jsonl');
@@ -300,6 +312,7 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
       LOCAL_COGNITO_ENDPOINT: cognitoUrl,
       LOCAL_DYNAMODB_ENDPOINT: dynamodbUrl,
       LOCAL_API_KEY_MAC_KEYS: localApiKeyMacKeys(settings.stateDir),
+      LOCAL_SESSION_KEY: localSessionKey(settings.stateDir),
       LOCAL_AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error',
       LOCAL_METRICS_DISABLED: 'true',
       LOCAL_MFA_SECRET_KEY: localMfaSecretKey(settings.stateDir),
@@ -322,7 +335,9 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
     log('starting serverless-offline');
     gateway = new Part(
       'serverless-offline',
-      [process.execPath, bin('serverless', 'bin', 'serverless.js'), 'offline', 'start', '--stage', LOCAL_STAGE, '--host', host],
+      // Repeated Authorization lines joined and CORS for the configured origins only, as API
+      // Gateway does both (api-gateway-emulation.cjs).
+      [process.execPath, '--require', path.join(__dirname, 'api-gateway-emulation.cjs'), bin('serverless', 'bin', 'serverless.js'), 'offline', 'start', '--stage', LOCAL_STAGE, '--host', host],
       { cwd: ROOT, env: { ...baseEnv, ...gatewayEnv }, output: options.output, logFile: logFile('gateway') },
     );
     const child = gateway.start();

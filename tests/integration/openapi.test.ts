@@ -221,6 +221,26 @@ describe('GET /openapi.json', () => {
       assertDocumented('POST /users/{username}/mfa/reset', await call('POST', '/users/nobody@example.com/mfa/reset', { token: admin.accessToken }));
     });
 
+    it('for browser sessions: the sign-in page, signing in, a challenge, the session and signing out, refused or not', async () => {
+      assertDocumented('GET /login', await call('GET', '/login'));
+      const seeded = user('customer');
+      const origin = { origin: stack().gatewayUrl };
+      assertDocumented('POST /auth/session', await call('POST', '/auth/session', { body: { username: seeded.username, password: 'Wrong-Passw0rd!' }, headers: origin }));
+      assertDocumented('POST /auth/session', await call('POST', '/auth/session', { body: { username: seeded.username }, headers: origin }));
+      assertDocumented('POST /auth/session', await call('POST', '/auth/session', { body: { username: seeded.username, password: seeded.password }, headers: { origin: 'https://evil.example' } }));
+      const signedIn = await call('POST', '/auth/session', { body: { username: seeded.username, password: seeded.password }, headers: origin });
+      assertDocumented('POST /auth/session', signedIn);
+      const cookies = new Map(signedIn.headers.getSetCookie().map((line) => line.split(';')[0]!.split('=') as [string, string]));
+      const cookie = `__Host-session=${cookies.get('__Host-session')}`;
+      assertDocumented('GET /auth/session', await call('GET', '/auth/session', { headers: { cookie } }));
+      assertDocumented('GET /auth/session', await call('GET', '/auth/session'));
+      const answer = { challenge: 'NEW_PASSWORD_REQUIRED', username: seeded.username, session: 'made-up', newPassword: 'Chosen-Passw0rd!-2' };
+      assertDocumented('POST /auth/session/challenge', await call('POST', '/auth/session/challenge', { body: answer, headers: origin }));
+      assertDocumented('POST /auth/session/challenge', await call('POST', '/auth/session/challenge', { body: { ...answer, challenge: 'OTHER' }, headers: origin }));
+      assertDocumented('DELETE /auth/session', await call('DELETE', '/auth/session', { headers: { cookie } }));
+      assertDocumented('DELETE /auth/session', await call('DELETE', '/auth/session', { headers: { cookie, 'x-csrf-token': cookies.get('__Host-csrf')! } }));
+    });
+
     it('has checked a call to every route of the table', () => {
       assert.deepEqual(Object.keys(ROUTE_POLICY).filter((route) => !checked.has(route)), []);
     });

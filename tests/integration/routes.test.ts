@@ -27,6 +27,7 @@ const CASES: Case[] = [
   { route: 'GET /docs', method: 'GET', path: '/docs', expect: { anonymous: 200, customer: 200, manager: 200, admin: 200 } },
   { route: 'GET /docs/{asset}', method: 'GET', path: '/docs/explorer.js', expect: { anonymous: 200, customer: 200, manager: 200, admin: 200 } },
   { route: 'GET /docs/{asset}', method: 'GET', path: '/docs/no-such-file.js', expect: { anonymous: 404, customer: 404, manager: 404, admin: 404 } },
+  { route: 'GET /login', method: 'GET', path: '/login', expect: { anonymous: 200, customer: 200, manager: 200, admin: 200 } },
   { route: 'GET /products', method: 'GET', path: '/products', expect: { anonymous: 200, customer: 200, manager: 200, admin: 200 } },
   { route: 'GET /products/{productId}', method: 'GET', path: '/products/espresso-beans', expect: { anonymous: 200, customer: 200, manager: 200, admin: 200 } },
   { route: 'GET /products/{productId}', method: 'GET', path: '/products/no-such-product', expect: { anonymous: 404, customer: 404, manager: 404, admin: 404 } },

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { privateStackSettings, startLocalStack, type LocalStack } from '../../scripts/local/stack';
-import type { StackInfo } from '../support/client';
+import { TEST_CORS_ORIGIN, type StackInfo } from '../support/client';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -18,6 +18,9 @@ const main = async (): Promise<number> => {
   rmSync(stateDir, { recursive: true, force: true });
   mkdirSync(stateDir, { recursive: true });
   const settings = await privateStackSettings(stateDir, false);
+  // One allowed CORS origin (serverless.yml's corsAllowedOrigins on stage local), for the
+  // browser-session tests of CORS: allowed for it, for no other.
+  process.env.LOCAL_CORS_ALLOWED_ORIGINS ??= TEST_CORS_ORIGIN;
 
   const started = Date.now();
   let stack: LocalStack | undefined;

@@ -18,6 +18,12 @@ export type StackInfo = Pick<
   processIds: number[];
 };
 
+/**
+ * The one origin the test stack allows CORS with credentials (tests/integration/run.ts sets
+ * LOCAL_CORS_ALLOWED_ORIGINS to it): a shop front end on another origin.
+ */
+export const TEST_CORS_ORIGIN = 'https://shop.example.com';
+
 export const stack = (): StackInfo => {
   const raw = process.env.TEST_STACK;
   if (!raw) throw new Error('TEST_STACK is not set: run the integration tests with `npm run test:integration`');

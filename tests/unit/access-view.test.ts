@@ -153,6 +153,29 @@ describe('the access view', () => {
     assert.ok((await accessView.apiKey(id)).key?.revokedAt !== undefined);
   });
 
+  it("keeps a browser session and its user with no read per decision, and sees its sign-out and its user's disable once the bound has passed", async () => {
+    const owner = await newUser();
+    const hash = randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, '');
+    const now = epochSeconds();
+    const sealed = { v: 1 as const, key: 'k', iv: 'i', data: 'd', tag: 't' };
+    await table.store.createWebSession({ hash, sub: owner.sub, username: owner.username, roles: ['customer'], authTime: now - 5, rolesTakenAt: now - 5, now, expiresAt: now + 3600, tokens: sealed, accessExpiresAt: now + 3600 });
+    const accessView = view();
+    const first = await accessView.webSession(hash);
+    assert.equal(first.session?.sub, owner.sub);
+    assert.deepEqual(first.user?.branches, ['1']);
+    const cost: ReadCost = { reads: 0, polls: 0 };
+    await accessView.webSession(hash, cost);
+    assert.equal(cost.reads, 0, 'a kept session and user cost no read');
+
+    await table.store.revokeWebSession({ hash, now: epochSeconds() });
+    await pastBound();
+    assert.ok((await accessView.webSession(hash)).session?.revokedAt !== undefined);
+
+    await table.store.raiseCutOff({ sub: owner.sub, username: owner.username, kind: 'disabledAt', at: epochSeconds() });
+    await pastBound();
+    assert.ok((await accessView.webSession(hash)).user?.disabledAt !== undefined);
+  });
+
   it("reads again a record read within the writers' clock skew after a change (it may predate it), until a read is clear of it", async () => {
     const user = await newUser();
     const accessView = view({ skewMs: 1000 });

@@ -7,16 +7,29 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { createAuthService } from '../../functions/auth/service';
+import { createAuthService, signInOriginAllowed } from '../../functions/auth/service';
+import { createTokenVault, localKeyWrapper } from '../../lib/sessions/token-vault';
+import { randomBytes } from 'node:crypto';
 import type { AuthDeps } from '../../functions/auth/flows';
 import { FakeIdentity, unsignedJwt } from '../support/fake-identity';
 import { bodyOf, httpEvent, lambdaContext, recordingLogger, roleContext } from './fixtures';
+
+const WEB_SESSIONS = { vault: createTokenVault(localKeyWrapper(randomBytes(32))), config: { idleSeconds: 1800, lifetimeSeconds: 43_200, allowedOrigins: [] } };
 
 const setup = () => {
   const cognito = new FakeIdentity();
   const account = cognito.add(['customer']);
   const { logger } = recordingLogger('auth');
-  const handler = createAuthService({ identity: cognito, accessStore: {} as AuthDeps['accessStore'], mfa: {} as AuthDeps['mfa'], config: { refreshTokenValidityDays: 30 } }, logger);
+  const handler = createAuthService(
+    {
+      identity: cognito,
+      accessStore: {} as AuthDeps['accessStore'],
+      mfa: {} as AuthDeps['mfa'],
+      config: { refreshTokenValidityDays: 30 },
+      webSessions: WEB_SESSIONS,
+    },
+    logger,
+  );
   const caller = roleContext({ sub: account.sub, username: account.username, roles: ['customer'], tokenId: 'jti-1' });
   const change = (token: string | undefined, context = caller) =>
     handler(
@@ -57,7 +70,7 @@ describe('MFA routes of the auth service', () => {
     const account = cognito.add(['admin']);
     const { logger } = recordingLogger('auth');
     const handler = createAuthService(
-      { identity: cognito, accessStore: {} as AuthDeps['accessStore'], mfa: {} as AuthDeps['mfa'], config: { refreshTokenValidityDays: 30 } },
+      { identity: cognito, accessStore: {} as AuthDeps['accessStore'], mfa: {} as AuthDeps['mfa'], config: { refreshTokenValidityDays: 30 }, webSessions: WEB_SESSIONS },
       logger,
     );
     const pending = roleContext({ sub: account.sub, username: account.username, roles: ['admin'], tokenId: 'jti-1', mfaRequired: true });
@@ -75,7 +88,7 @@ describe('MFA routes of the auth service', () => {
     const account = cognito.add(['customer']);
     const { logger } = recordingLogger('auth');
     const handler = createAuthService(
-      { identity: cognito, accessStore: {} as AuthDeps['accessStore'], mfa: {} as AuthDeps['mfa'], config: { refreshTokenValidityDays: 30 } },
+      { identity: cognito, accessStore: {} as AuthDeps['accessStore'], mfa: {} as AuthDeps['mfa'], config: { refreshTokenValidityDays: 30 }, webSessions: WEB_SESSIONS },
       logger,
     );
     const caller = roleContext({ sub: account.sub, username: account.username, roles: ['customer'], tokenId: 'jti-1' });
@@ -83,5 +96,26 @@ describe('MFA routes of the auth service', () => {
     const answer = await handler(httpEvent('POST /auth/mfa/setup', { headers: { authorization: `Bearer ${other}` }, authorizer: caller }), lambdaContext);
     assert.equal(answer.statusCode, 401);
     assert.equal(cognito.count('associateSoftwareToken'), 0);
+  });
+});
+
+describe('signInOriginAllowed (a browser sign-in from the gateway\'s own pages or an allowed origin)', () => {
+  const event = (headers: Record<string, string>) => ({ headers }) as unknown as Parameters<typeof signInOriginAllowed>[0];
+  const HOST = { host: 'api.example.com' };
+
+  it('allows the same origin, a configured one, and a client that is no browser page (no Origin, no Sec-Fetch-Site)', () => {
+    assert.equal(signInOriginAllowed(event({ ...HOST, origin: 'https://api.example.com' }), []), true);
+    assert.equal(signInOriginAllowed(event({ ...HOST, origin: 'https://shop.example.com' }), ['https://shop.example.com']), true);
+    assert.equal(signInOriginAllowed(event(HOST), []), true);
+    assert.equal(signInOriginAllowed(event({ ...HOST, 'sec-fetch-site': 'same-origin' }), []), true);
+  });
+
+  it('refuses another origin, an opaque one, a cross-site fetch without Origin, and two Origin headers', () => {
+    assert.equal(signInOriginAllowed(event({ ...HOST, origin: 'https://evil.example' }), ['https://shop.example.com']), false);
+    assert.equal(signInOriginAllowed(event({ ...HOST, origin: 'null' }), []), false);
+    assert.equal(signInOriginAllowed(event({ ...HOST, 'sec-fetch-site': 'cross-site' }), []), false);
+    assert.equal(signInOriginAllowed(event({ ...HOST, 'sec-fetch-site': 'same-site' }), []), false);
+    assert.equal(signInOriginAllowed(event({ ...HOST, origin: 'https://api.example.com', Origin: 'https://evil.example' }), []), false);
+    assert.equal(signInOriginAllowed(event({ ...HOST, origin: 'https://api.example.com.evil.example' }), []), false);
   });
 });

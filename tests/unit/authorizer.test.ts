@@ -68,6 +68,7 @@ const fakeAccessStore = (snapshot: AccessSnapshot | Error = {}, apiKey: ApiKeySn
       if (apiKey instanceof Error) throw apiKey;
       return apiKey;
     },
+    webSession: async () => ({}),
   };
   return { store, calls, keyCalls };
 };
@@ -130,6 +131,7 @@ const harness = (options: HarnessOptions = {}) => {
       machineClients: [{ clientId: 'machine-1', name: 'partner', roles: [], branches: ['1'] }],
       apiKeyMacKeys: TEST_MAC_KEYS,
       ...(options.mfaRequiredRoles ? { mfaRequiredRoles: options.mfaRequiredRoles } : {}),
+      sessionIdleSeconds: 1800,
     },
     ...(options.ready ? { ready: options.ready } : {}),
     clock: () => NOW * 1000,
@@ -576,7 +578,7 @@ describe('createAuthorizer', () => {
         accessStore: fakeAccessStore().store,
         logger,
         metrics: createEmbeddedMetrics({}),
-        config: { unauthenticatedResponse: 'deny', maxStalenessMs: 0, resourceServerId: 'gateway', machineClients: [], apiKeyMacKeys: TEST_MAC_KEYS },
+        config: { unauthenticatedResponse: 'deny', maxStalenessMs: 0, resourceServerId: 'gateway', machineClients: [], apiKeyMacKeys: TEST_MAC_KEYS, sessionIdleSeconds: 1800 },
         clock: () => NOW * 1000,
       });
       // Act
@@ -724,6 +726,7 @@ describe('createAuthorizer', () => {
             reads.apiKey += 1;
             return { key: keyRecord(), owner: owner() };
           },
+          webSession: async () => ({}),
         };
         return { store, reads };
       };
@@ -734,7 +737,7 @@ describe('createAuthorizer', () => {
           accessStore: store,
           logger,
           metrics: createEmbeddedMetrics({}),
-          config: { unauthenticatedResponse: 'deny', maxStalenessMs: 0, resourceServerId: 'gateway', machineClients: [], apiKeyMacKeys },
+          config: { unauthenticatedResponse: 'deny', maxStalenessMs: 0, resourceServerId: 'gateway', machineClients: [], apiKeyMacKeys, sessionIdleSeconds: 1800 },
           clock: () => NOW * 1000,
         });
         const reasons = () => lines.filter((line) => line.message === 'authorizer decision').map((line) => (line.extra[0] as Record<string, unknown>).reason);

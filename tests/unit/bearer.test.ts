@@ -43,9 +43,10 @@ const credentialOf = async (
         keyReads.push(id);
         return {};
       },
+      webSession: async () => ({}),
     },
     logger: recordingJsonLogger().logger,
-    config: { unauthenticatedResponse: 'deny', maxStalenessMs: 0, resourceServerId: 'gateway', machineClients: [], apiKeyMacKeys: [...macKeys] },
+    config: { unauthenticatedResponse: 'deny', maxStalenessMs: 0, resourceServerId: 'gateway', machineClients: [], apiKeyMacKeys: [...macKeys], sessionIdleSeconds: 1800 },
     clock: Date.now,
   });
   for (const authenticator of authenticators) {

@@ -12,7 +12,9 @@ import {
   runsLocally,
   sessionConfig,
   signUpConfig,
+  tokenVaultConfig,
   verificationCacheConfig,
+  webSessionConfig,
 } from '../../lib/config';
 import { ConfigurationError } from '../../lib/errors';
 import { TEST_MAC_KEYS, macKeysEnv } from './fixtures';
@@ -281,6 +283,7 @@ describe('apiKeyConfig', () => {
 describe('authorizerConfig', () => {
   it("defaults to 'deny' for unauthenticated callers and a revocation bound of one second", () => {
     assert.deepEqual(authorizerConfig(AUTHORIZER), {
+      sessionIdleSeconds: 1800,
       unauthenticatedResponse: 'deny',
       maxStalenessMs: 1000,
       resourceServerId: 'gateway',
@@ -444,5 +447,54 @@ describe('mfaConfig (MFA_SECRET_KEY, MFA_ISSUER)', () => {
 
   it('refuses an issuer with a colon (it would split the otpauth label)', () => {
     assertConfigError(() => mfaConfig({ MFA_SECRET_KEY: KEY.toString('base64'), MFA_ISSUER: 'a:b' }), 'MFA_ISSUER');
+  });
+});
+
+describe('webSessionConfig (browser sessions)', () => {
+  it('defaults to a 30-minute idle timeout, a 12-hour lifetime and no CORS origin', () => {
+    assert.deepEqual(webSessionConfig({}), { idleSeconds: 1800, lifetimeSeconds: 43_200, allowedOrigins: [] });
+    assert.deepEqual(webSessionConfig({ SESSION_IDLE_MINUTES: '5', SESSION_LIFETIME_HOURS: '720' }), { idleSeconds: 300, lifetimeSeconds: 2_592_000, allowedOrigins: [] });
+  });
+
+  it('refuses an idle timeout under 5 minutes (it is kept to within two) or a lifetime out of range, naming the variable', () => {
+    for (const value of ['4', '0', '1441', 'x', '-5']) assertConfigError(() => webSessionConfig({ SESSION_IDLE_MINUTES: value }), 'SESSION_IDLE_MINUTES');
+    for (const value of ['0', '721', '1.5']) assertConfigError(() => webSessionConfig({ SESSION_LIFETIME_HOURS: value }), 'SESSION_LIFETIME_HOURS');
+  });
+
+  it('takes exact https origins for CORS, plain http ones only in the local stack, and never a wildcard or a path', () => {
+    assert.deepEqual(webSessionConfig({ CORS_ALLOWED_ORIGINS: ' https://shop.example.com , https://admin.example.com:8443 ' }).allowedOrigins, [
+      'https://shop.example.com',
+      'https://admin.example.com:8443',
+    ]);
+    assert.deepEqual(webSessionConfig({ ...LOCAL, CORS_ALLOWED_ORIGINS: 'http://127.0.0.1:5173' }).allowedOrigins, ['http://127.0.0.1:5173']);
+    for (const value of ['*', 'https://shop.example.com/', 'https://shop.example.com/path', 'shop.example.com', 'https://*.example.com', 'ftp://x.example.com', 'http://127.0.0.1:5173']) {
+      assertConfigError(() => webSessionConfig({ CORS_ALLOWED_ORIGINS: value }), 'CORS_ALLOWED_ORIGINS');
+    }
+  });
+
+  it('gives the authorizer the same idle timeout', () => {
+    assert.equal(authorizerConfig({ ...AUTHORIZER, SESSION_IDLE_MINUTES: '10' }).sessionIdleSeconds, 600);
+  });
+});
+
+describe('tokenVaultConfig (where browser sessions\' tokens are sealed)', () => {
+  const KEY = Buffer.alloc(32, 5).toString('base64');
+
+  it('is the KMS key on AWS, required there', () => {
+    assert.deepEqual(tokenVaultConfig({ SESSION_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/abc', AWS_REGION: 'eu-west-1' }), {
+      kind: 'kms',
+      keyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
+      region: 'eu-west-1',
+    });
+    assertConfigError(() => tokenVaultConfig({}), 'SESSION_KMS_KEY_ID');
+  });
+
+  it('is the local key of 32 bytes in the local stack only', () => {
+    const local = tokenVaultConfig({ ...LOCAL, SESSION_LOCAL_KEY: KEY, SESSION_KMS_KEY_ID: '' });
+    assert.equal(local.kind, 'local');
+    assert.deepEqual(local.kind === 'local' ? local.key : undefined, Buffer.alloc(32, 5));
+    assertConfigError(() => tokenVaultConfig({ SESSION_LOCAL_KEY: KEY }), 'SESSION_LOCAL_KEY');
+    assertConfigError(() => tokenVaultConfig({ ...LOCAL, SESSION_LOCAL_KEY: Buffer.alloc(16).toString('base64') }), 'SESSION_LOCAL_KEY');
+    assertConfigError(() => tokenVaultConfig({ ...LOCAL, SESSION_LOCAL_KEY: 'not base64!' }), 'SESSION_LOCAL_KEY');
   });
 });

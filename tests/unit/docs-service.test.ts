@@ -5,6 +5,7 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createDocsService, type AssetReader } from '../../functions/docs/service';
 import { openApiDocument } from '../../lib/openapi/document';
@@ -42,6 +43,23 @@ describe('the docs service', () => {
     assert.match(csp, /frame-ancestors 'none'/);
     assert.equal(header(answer, 'x-frame-options'), 'DENY');
     assert.doesNotMatch(answer.body!, /<script>/, 'no inline script');
+  });
+
+  it('serves the sign-in page with a CSP that allows exactly its own inline script and style (by hash), requests to the gateway, and no framing', async () => {
+    const answer = await service()(httpEvent('GET /login'));
+    assert.equal(answer.statusCode, 200);
+    assert.match(String(header(answer, 'content-type')), /^text\/html/);
+    const csp = String(header(answer, 'content-security-policy'));
+    const hash = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+    const script = /<script>([\s\S]*)<\/script>/.exec(answer.body!)![1]!;
+    const style = /<style>([\s\S]*)<\/style>/.exec(answer.body!)![1]!;
+    assert.ok(csp.includes(`script-src ${hash(script)};`), csp);
+    assert.ok(csp.includes(`style-src ${hash(style)};`), csp);
+    for (const directive of ["default-src 'none'", "connect-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"]) assert.ok(csp.includes(directive), directive);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.equal(header(answer, 'x-frame-options'), 'DENY');
+    assert.equal((answer.body!.match(/<script/g) ?? []).length, 1, 'one script, inline, nothing loaded');
+    assert.doesNotMatch(answer.body!, /localStorage|sessionStorage|accessToken/, 'the page keeps no token');
   });
 
   it("serves swagger-ui's files and its own, gzipped when the client accepts it, reading each file once", async () => {

@@ -10,6 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createBatchGetReader, credentialsFromEnv, signV4, unmarshallItem, type Credentials } from '../../authorizers/adapters/dynamodb-lite';
+import { startAccessTable, type LocalAccessTable } from '../support/access-table';
 
 /** node:crypto behind the SDK signer's hash interface. */
 class NodeSha256 {
@@ -206,5 +207,31 @@ describe('createBatchGetReader', () => {
     const noCredentials = createBatchGetReader({ region: 'us-east-1', endpoint, requestTimeoutMs: 500, maxAttempts: 2 }, { credentials: () => undefined });
     await assert.rejects(noCredentials.batchGet('access', ['user#s']), /No AWS credentials/);
     assert.equal(requests.length, 0);
+  });
+});
+
+describe('the authorizer\'s one write: a browser session\'s last seen (against dynalite)', () => {
+  let table: LocalAccessTable;
+  beforeAll(async () => {
+    table = await startAccessTable('access-touch', { shards: 1 });
+  });
+  afterAll(() => table.stop());
+
+  const lite = () =>
+    createBatchGetReader({ region: 'us-east-1', endpoint: table.endpoint, requestTimeoutMs: 2000, maxAttempts: 1 }, { credentials: () => ({ accessKeyId: 'x', secretAccessKey: 'x' }) });
+  const put = (pk: string, extra: Record<string, unknown> = {}) => table.put({ pk, sub: 's', lastSeenAt: 100, ...extra });
+  const lastSeen = async (pk: string) => (await table.raw(pk))?.lastSeenAt;
+
+  it('moves lastSeenAt forward only when it is old enough, never on a revoked or absent record', async () => {
+    await put('websession#a');
+    assert.equal(await lite().touch(table.tableName, 'websession#a', 200, 140), true);
+    assert.equal(await lastSeen('websession#a'), 200);
+    assert.equal(await lite().touch(table.tableName, 'websession#a', 230, 170), false, 'written within the minute');
+    assert.equal(await lastSeen('websession#a'), 200);
+    await put('websession#revoked', { revokedAt: 150 });
+    assert.equal(await lite().touch(table.tableName, 'websession#revoked', 300, 240), false);
+    assert.equal(await lastSeen('websession#revoked'), 100);
+    assert.equal(await lite().touch(table.tableName, 'websession#none', 300, 240), false);
+    assert.equal(await lastSeen('websession#none'), undefined, 'no record made');
   });
 });

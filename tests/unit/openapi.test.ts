@@ -13,7 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Ajv2020 } from 'ajv/dist/2020';
 import { openApiDocument } from '../../lib/openapi/document';
-import { ROUTE_POLICY, SCOPES, type RouteRule } from '../../lib/policy/route-policy';
+import { ROUTE_POLICY, SCOPES, type RouteKey, type RouteRule } from '../../lib/policy/route-policy';
 import { ROUTE_TABLE } from '../../lib/routes/table';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -58,15 +58,20 @@ describe('the OpenAPI document', () => {
     assert.deepEqual(operations.sort(), Object.keys(ROUTE_POLICY).sort());
   });
 
-  it('puts the bearer scheme on every protected route, the scope as a client-credentials scope, and nothing on public routes', () => {
+  it('puts the bearer scheme on every protected route, the scope as a client-credentials scope, the session cookie where a browser session may call, and nothing on public routes', () => {
     for (const [routeKey, rule] of Object.entries(ROUTE_POLICY) as [string, RouteRule][]) {
       const operation = operationOf(routeKey);
       if (rule.access.kind === 'public') {
         assert.deepEqual(operation.security, [], routeKey);
-        assert.equal(operation.responses['403'], undefined, routeKey);
+        // No authorizer answers there: a 403 is only the route's own (a browser sign-in from another origin).
+        const own = (ROUTE_TABLE[routeKey as RouteKey].responses as Record<number, unknown>)[403];
+        assert.equal(operation.responses['403'] === undefined, own === undefined, routeKey);
         continue;
       }
-      const expected = [{ bearer: [] }, ...(rule.scope ? [{ machineClient: [`gateway/${rule.scope}`] }] : [])];
+      const expected =
+        rule.only === 'session'
+          ? [{ session: [] }]
+          : [{ bearer: [] }, ...(rule.scope ? [{ machineClient: [`gateway/${rule.scope}`] }] : []), ...(rule.only === 'token' ? [] : [{ session: [] }])];
       assert.deepEqual(operation.security, expected, routeKey);
       for (const status of ['401', '403']) assert.ok(operation.responses[status], `${routeKey} documents ${status}`);
     }

@@ -1,7 +1,7 @@
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { UnauthorizedError } from '../../lib/errors';
-import { readRoleContext, toAuthorizerContext } from '../../lib/policy/role-context';
+import { ForbiddenError, UnauthorizedError } from '../../lib/errors';
+import { readRoleContext, requireSessionContext, requireUserContext, toAuthorizerContext } from '../../lib/policy/role-context';
 import { MANAGER_OF_1, roleContext } from './fixtures';
 
 const eventWith = (lambda: unknown) => ({ requestContext: { authorizer: { lambda } } });
@@ -54,5 +54,24 @@ describe('mfaRequired in the role context', () => {
     const pending = roleContext({ roles: ['admin'], mfaRequired: true });
     assert.deepEqual(readRoleContext(eventWith(toAuthorizerContext(pending))), pending);
     assert.equal('mfaRequired' in readRoleContext(eventWith(toAuthorizerContext(roleContext()))), false);
+  });
+});
+
+describe('a browser session in the role context', () => {
+  const session = { authType: 'session', sub: 'sub-1', username: 'user-1', roles: ['customer'], branches: [], scopes: [], sessionId: 'a'.repeat(64), expiresAt: 1_893_456_000 };
+
+  it('is read with its session hash, and refused without one', () => {
+    assert.deepEqual(readRoleContext(eventWith(session)), session);
+    const { sessionId: _hash, ...withoutHash } = session;
+    assertMissingContext(eventWith(withoutHash));
+  });
+
+  it('is refused by the routes of a user token, and is the only caller the routes of a session take', () => {
+    const context = readRoleContext(eventWith(session));
+    assert.throws(() => requireUserContext(context), (error: unknown) => error instanceof ForbiddenError && error.code === 'user_token_required');
+    assert.equal(requireSessionContext(context).sessionId, session.sessionId);
+    for (const other of [roleContext(), roleContext({ authType: 'api_key', keyId: 'k' }), roleContext({ authType: 'client' })]) {
+      assert.throws(() => requireSessionContext(other), (error: unknown) => error instanceof ForbiddenError && error.code === 'session_required', other.authType);
+    }
   });
 });

@@ -189,8 +189,9 @@ describe('decideAccess', () => {
   });
 
   describe('admins', () => {
-    it('allows an admin on every route of the policy', () => {
-      for (const routeKey of Object.keys(ROUTE_POLICY)) {
+    it('allows an admin on every route of the policy but those of a browser session', () => {
+      for (const [routeKey, rule] of Object.entries(ROUTE_POLICY) as [string, RouteRule][]) {
+        if (rule.only === 'session') continue;
         const decision = decideAccess(ruleFor(routeKey), ADMIN, { branchId: '7', productId: 'p' });
         assert.equal(decision.allowed, true, `${routeKey}: ${decision.reason}`);
       }
@@ -219,12 +220,40 @@ describe('decideAccess', () => {
     it('denies every route without a scope with user_token_required, even with every scope', () => {
       for (const [routeKey, rule] of Object.entries(ROUTE_POLICY) as [string, RouteRule][]) {
         if (rule.access.kind === 'public' || rule.scope) continue;
-        assert.deepEqual(decideAccess(rule, key(ADMIN, [...SCOPES]), {}), { allowed: false, reason: 'user_token_required' }, routeKey);
+        const reason = rule.only === 'session' ? 'session_required' : 'user_token_required';
+        assert.deepEqual(decideAccess(rule, key(ADMIN, [...SCOPES]), {}), { allowed: false, reason }, routeKey);
       }
     });
 
     it('allows profile:read on /users/me with scope_granted', () => {
       assert.deepEqual(decideAccess(ruleFor('GET /users/me'), key(CUSTOMER, ['profile:read']), {}), { allowed: true, reason: 'scope_granted' });
+    });
+  });
+
+  describe('browser sessions (the signed-in user, by cookie)', () => {
+    const session = (user: Principal): Principal => ({ ...user, authType: 'session', scopes: [] });
+
+    it('allows a session what its user may do, by roles and branches, with no scope needed', () => {
+      assert.deepEqual(decideAccess(ruleFor('GET /users/me'), session(CUSTOMER), {}), { allowed: true, reason: 'signed_in' });
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, session(MANAGER_OF_1), { branchId: '1' }), { allowed: true, reason: 'branch_managed' });
+      assert.deepEqual(decideAccess(BRANCH_ROUTE, session(MANAGER_OF_1), { branchId: '2' }), { allowed: false, reason: 'branch_not_managed' });
+      assert.deepEqual(decideAccess(ruleFor('POST /users/{username}/disable'), session(ADMIN), {}), { allowed: true, reason: 'role_granted' });
+      assert.deepEqual(decideAccess(ruleFor('POST /users/{username}/disable'), session(CUSTOMER), {}), { allowed: false, reason: 'role_missing' });
+    });
+
+    it('refuses a session the routes that act on a bearer token: logout, password change, API keys', () => {
+      for (const routeKey of ['POST /auth/logout', 'POST /auth/password', 'POST /api-keys', 'GET /api-keys', 'DELETE /api-keys/{keyId}']) {
+        assert.deepEqual(decideAccess(ruleFor(routeKey), session(ADMIN), { keyId: 'x' }), { allowed: false, reason: 'user_token_required' }, routeKey);
+      }
+    });
+
+    it("refuses everyone but a session a session's own routes", () => {
+      for (const routeKey of ['GET /auth/session', 'DELETE /auth/session']) {
+        assert.deepEqual(decideAccess(ruleFor(routeKey), session(CUSTOMER), {}), { allowed: true, reason: 'signed_in' }, routeKey);
+        for (const other of [ADMIN, { ...ADMIN, authType: 'api_key' as const, scopes: [...SCOPES] }, { ...ADMIN, authType: 'client' as const, scopes: [...SCOPES] }]) {
+          assert.deepEqual(decideAccess(ruleFor(routeKey), other, {}), { allowed: false, reason: 'session_required' }, `${routeKey} ${other.authType}`);
+        }
+      }
     });
   });
 
@@ -273,9 +302,17 @@ describe('MFA required for a role (mfaRequired, the routes marked mfaSetup)', ()
   const PENDING_ADMIN: Principal = { ...ADMIN, mfaRequired: true };
   const entries = Object.entries(ROUTE_POLICY) as [string, RouteRule][];
 
-  it('marks exactly MFA setup, /users/me and logout as open before MFA is on', () => {
+  it('marks exactly MFA setup, /users/me, logout and a browser session\'s own state and sign-out as open before MFA is on', () => {
     const marked = entries.filter(([, rule]) => rule.mfaSetup === true).map(([key]) => key).sort();
-    assert.deepEqual(marked, ['DELETE /auth/mfa', 'GET /users/me', 'POST /auth/logout', 'POST /auth/mfa/setup', 'POST /auth/mfa/verify']);
+    assert.deepEqual(marked, [
+      'DELETE /auth/mfa',
+      'DELETE /auth/session',
+      'GET /auth/session',
+      'GET /users/me',
+      'POST /auth/logout',
+      'POST /auth/mfa/setup',
+      'POST /auth/mfa/verify',
+    ]);
   });
 
   it('refuses every other protected route with mfa_required, whatever the roles would open', () => {
@@ -296,5 +333,15 @@ describe('MFA required for a role (mfaRequired, the routes marked mfaSetup)', ()
     assert.deepEqual(decideAccess(ruleFor('GET /users'), key, {}), { allowed: false, reason: 'mfa_required' });
     assert.deepEqual(decideAccess(ruleFor('GET /users/me'), key, {}), { allowed: true, reason: 'scope_granted' });
     assert.deepEqual(decideAccess(ruleFor('POST /auth/mfa/setup'), key, {}), { allowed: false, reason: 'user_token_required' });
+  });
+
+  it('refuses a browser session of such a user the same way, and leaves it its own state, sign-out and /users/me', () => {
+    const session: Principal = { ...PENDING_ADMIN, authType: 'session' };
+    assert.deepEqual(decideAccess(ruleFor('GET /users'), session, {}), { allowed: false, reason: 'mfa_required' });
+    assert.deepEqual(decideAccess(ruleFor('GET /users/me'), session, {}), { allowed: true, reason: 'signed_in' });
+    assert.deepEqual(decideAccess(ruleFor('GET /auth/session'), session, {}), { allowed: true, reason: 'signed_in' });
+    assert.deepEqual(decideAccess(ruleFor('DELETE /auth/session'), session, {}), { allowed: true, reason: 'signed_in' });
+    // Setting MFA up acts with an access token (Cognito's calls take it): a token login's route.
+    assert.deepEqual(decideAccess(ruleFor('POST /auth/mfa/setup'), session, {}), { allowed: false, reason: 'user_token_required' });
   });
 });

@@ -44,6 +44,8 @@ const LOCAL_VALUES: Record<string, string> = {
   LOCAL_API_KEY_MAC_KEYS: `vlocal:${Buffer.alloc(32, 7).toString('base64url')}`,
   LOCAL_MFA_REQUIRED_ROLES: 'none',
   LOCAL_MFA_SECRET_KEY: Buffer.alloc(32, 9).toString('base64url'),
+  LOCAL_SESSION_KEY: Buffer.alloc(32, 9).toString('base64'),
+  LOCAL_CORS_ALLOWED_ORIGINS: 'http://127.0.0.1:5173',
 };
 
 interface Packaged {
@@ -153,7 +155,68 @@ describe('generated CloudFormation template', () => {
     assert.equal(authorizer.EnableSimpleResponses, true);
     assert.equal(authorizer.AuthorizerPayloadFormatVersion, '2.0');
     assert.equal(authorizer.AuthorizerResultTtlInSeconds, 0);
-    assert.deepEqual(authorizer.IdentitySource, ['$request.header.Authorization']);
+    // No identity source: API Gateway invokes a Lambda authorizer only when every identity
+    // source is present, and a browser session's request carries a cookie, no Authorization.
+    // For a REQUEST authorizer the identity source is optional when results are not cached
+    // (API Gateway V2 API reference, Authorizer.identitySource), as they are not (TTL 0 above).
+    assert.deepEqual(authorizer.IdentitySource ?? [], []);
+  });
+
+  it('lets cookie-only requests reach the authorizer: no identity source on any stage (caching off)', () => {
+    for (const packaged of [prod, local]) {
+      const [[, authorizer]] = ofType('AWS::ApiGatewayV2::Authorizer', packaged.resources) as [[string, Resource]];
+      assert.deepEqual(authorizer.Properties.IdentitySource ?? [], []);
+      assert.equal(authorizer.Properties.AuthorizerResultTtlInSeconds, 0);
+    }
+  });
+
+  it('allows CORS for no origin by default, and with credentials only for the configured ones', () => {
+    const [[, api]] = ofType('AWS::ApiGatewayV2::Api', prod.resources) as [[string, Resource]];
+    assert.equal(api.Properties.CorsConfiguration, undefined, 'prod: no origin configured, no CORS');
+    const [[, localApi]] = ofType('AWS::ApiGatewayV2::Api', local.resources) as [[string, Resource]];
+    const cors = localApi.Properties.CorsConfiguration;
+    assert.deepEqual(cors.AllowOrigins, [LOCAL_VALUES.LOCAL_CORS_ALLOWED_ORIGINS]);
+    assert.equal(cors.AllowCredentials, true);
+    assert.ok(!cors.AllowOrigins.includes('*'));
+    assert.deepEqual([...cors.AllowHeaders].sort(), ['Authorization', 'Content-Type', 'x-csrf-token']);
+    const functions = Object.fromEntries(ofType('AWS::Lambda::Function', local.resources));
+    assert.equal(functions.AuthLambdaFunction!.Properties.Environment.Variables.CORS_ALLOWED_ORIGINS, LOCAL_VALUES.LOCAL_CORS_ALLOWED_ORIGINS);
+  });
+
+  it("seals browser sessions' tokens with a rotating KMS key that only the auth function may use, with its session as encryption context", () => {
+    const [[name, key]] = ofType('AWS::KMS::Key', prod.resources) as [[string, Resource]];
+    assert.equal(key.Properties.EnableKeyRotation, true);
+    assert.equal(key.DeletionPolicy, 'Retain');
+    const users: string[] = [];
+    for (const [roleName, role] of ofType('AWS::IAM::Role', prod.resources)) {
+      for (const { PolicyDocument } of role.Properties.Policies ?? []) {
+        for (const statement of PolicyDocument.Statement) {
+          const actions: string[] = [statement.Action].flat();
+          if (!actions.some((action) => action.startsWith('kms:'))) continue;
+          users.push(roleName);
+          assert.deepEqual(actions, ['kms:GenerateDataKey', 'kms:Decrypt']);
+          assert.deepEqual(statement.Resource, [{ 'Fn::GetAtt': [name, 'Arn'] }]);
+          assert.deepEqual(statement.Condition, { Null: { 'kms:EncryptionContext:gatewaySession': 'false' } });
+        }
+      }
+    }
+    assert.deepEqual(users, ['AuthRole']);
+    const functions = Object.fromEntries(ofType('AWS::Lambda::Function', prod.resources));
+    assert.deepEqual(functions.AuthLambdaFunction!.Properties.Environment.Variables.SESSION_KMS_KEY_ID, { Ref: name });
+    assert.equal(functions.AuthLambdaFunction!.Properties.Environment.Variables.SESSION_LOCAL_KEY, '');
+    assert.equal(functions.AuthorizerLambdaFunction!.Properties.Environment.Variables.SESSION_KMS_KEY_ID, undefined);
+  });
+
+  it("lets the authorizer write one attribute of browser sessions' records, and nothing else", () => {
+    const role = prod.resources.AuthorizerRole!;
+    const writes = role.Properties.Policies.flatMap((policy: { PolicyDocument: { Statement: { Action: string[]; Condition?: Record<string, Record<string, unknown>> }[] } }) =>
+      policy.PolicyDocument.Statement.filter((statement) => [statement.Action].flat().some((action) => !['dynamodb:BatchGetItem', 'dynamodb:Query'].includes(action))),
+    );
+    assert.equal(writes.length, 1);
+    assert.deepEqual(writes[0].Action, ['dynamodb:UpdateItem']);
+    assert.deepEqual(writes[0].Condition['ForAllValues:StringLike'], { 'dynamodb:LeadingKeys': ['websession#*'] });
+    assert.deepEqual(writes[0].Condition['ForAllValues:StringEquals'], { 'dynamodb:Attributes': ['pk', 'lastSeenAt', 'revokedAt'] });
+    assert.deepEqual(writes[0].Condition.StringEqualsIfExists, { 'dynamodb:ReturnValues': 'NONE' });
   });
 
   it('gives every function its own role, with no wildcard action or data resource', () => {
@@ -355,7 +418,7 @@ describe('generated CloudFormation template', () => {
         GATEWAY_LOCAL_STACK: 'true',
         ...Object.fromEntries(
           Object.entries(LOCAL_VALUES)
-            .filter(([name]) => name !== 'LOCAL_TOKEN_URL' && name !== 'LOCAL_MFA_SECRET_KEY')
+            .filter(([name]) => !['LOCAL_TOKEN_URL', 'LOCAL_MFA_SECRET_KEY', 'LOCAL_SESSION_KEY', 'LOCAL_CORS_ALLOWED_ORIGINS'].includes(name))
             .map(([name, value]) => [name.replace(/^LOCAL_/, '').replace(/^METRICS_DISABLED$/, 'POWERTOOLS_METRICS_DISABLED'), value]),
         ),
       },
@@ -380,7 +443,7 @@ describe('generated CloudFormation template', () => {
           if (!onAccessTable(statement) || !actions.some((a) => WRITES.has(a))) continue;
           assert.ok(actions.every((a) => WRITES.has(a)), `${functionName}: reads share a statement with writes (${actions.join(', ')})`);
           const patterns: string[] = statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? [];
-          assert.deepEqual(Object.keys(statement.Condition ?? {}), ['ForAllValues:StringLike'], `${functionName}: writes without a LeadingKeys condition`);
+          assert.equal(Object.keys(statement.Condition ?? {})[0], 'ForAllValues:StringLike', `${functionName}: writes without a LeadingKeys condition`);
           assert.ok(patterns.length > 0, `${functionName}: writes without a LeadingKeys condition`);
           for (const pattern of patterns) assert.match(pattern, /^[a-z]+#\*$/, `${functionName}: ${pattern} is not a record kind`);
           owned[functionName] = [...new Set([...(owned[functionName] ?? []), ...patterns.map((p) => p.slice(0, -1))])].sort();
@@ -388,7 +451,8 @@ describe('generated CloudFormation template', () => {
       }
     }
     assert.deepEqual(owned, {
-      auth: ['challenge#', 'mfa#', 'mfafail#', 'refresh#', 'session#', 'totp#', 'user#'],
+      auth: ['challenge#', 'mfa#', 'mfafail#', 'refresh#', 'session#', 'totp#', 'user#', 'websession#'],
+      authorizer: ['websession#'],
       keys: ['apikey#', 'user#'],
       users: ['user#'],
       cognitoTrigger: ['user#', 'username#'],
@@ -423,13 +487,18 @@ describe('generated CloudFormation template', () => {
     const routes = Object.fromEntries(ofType('AWS::ApiGatewayV2::Route', prod.resources).map(([name, r]) => [r.Properties.RouteKey, name]));
     const settings = stage.Properties.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
     assert.deepEqual(Object.keys(settings).sort(), [
+      'DELETE /auth/mfa',
       'POST /auth/login',
       'POST /auth/logout',
+      'POST /auth/mfa',
+      'POST /auth/mfa/verify',
       'POST /auth/new-password',
       'POST /auth/password',
       'POST /auth/password/forgot',
       'POST /auth/password/reset',
       'POST /auth/refresh',
+      'POST /auth/session',
+      'POST /auth/session/challenge',
       'POST /auth/signup',
       'POST /auth/signup/confirm',
     ]);

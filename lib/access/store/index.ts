@@ -18,11 +18,15 @@
  *                     username; taken once (`challenges.ts`).
  * - `mfa#<sub>`, `totp#<hash>`, `mfafail#<hash>`: two-factor sign-in (`mfa.ts`): the sealed
  *                     authenticator secret, codes already used, wrong codes counted.
+ * - `websession#<hash>` a browser session: SHA-256 of its cookie's id → the user, the roles and
+ *                     login time its tokens carry, `lastSeenAt`, `expiresAt` (absolute),
+ *                     `revokedAt` once signed out, and its Cognito tokens sealed
+ *                     (`web-sessions.ts`, lib/sessions/).
  * - `apikey#<id>`     a personal API key: owner, name, scopes, SHA-256 of the secret, expiry,
  *                     `revokedAt` once deleted. The owner's `user#` record lists the ids of
  *                     their live keys (`apiKeys`), which bounds how many they may hold.
  *
- * Every write to a `user#`, `session#` or `apikey#` record is followed by an entry in the access
+ * Every write to a `user#`, `session#`, `websession#` or `apikey#` record is followed by an entry in the access
  * change log (`ACCESS_CHANGES_TABLE`, lib/access/change-log.ts), which is how warm authorizers
  * learn of it within the revocation bound.
  *
@@ -37,10 +41,11 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DataConfig } from '../../config';
-import { SESSION, USER, readApiKey, snapshotFromItems, type SnapshotReader } from '../records';
+import { SESSION, USER, readApiKey, readWebSession, snapshotFromItems, type SnapshotReader } from '../records';
 import { createApiKeyRecords, type ApiKeyRecords } from './api-keys';
 import { createSessionRecords, type SessionRecords } from './sessions';
 import { createChallengeRecords, type ChallengeRecords } from './challenges';
+import { createWebSessionRecords, type WebSessionRecords } from './web-sessions';
 import { createChangeLogWriter } from './change-log';
 import { createMfaRecords, type MfaRecords } from './mfa';
 import { createAccessTable } from './table';
@@ -53,9 +58,10 @@ export { SessionRevokedError, hashRefreshToken, type SessionRecords } from './se
 export type { UserRecords } from './users';
 export type { ChallengeRecords, ChallengeName } from './challenges';
 export type { MfaRecords } from './mfa';
+export type { StoredWebSession, WebSessionRecords } from './web-sessions';
 
 /** Every record kind, and the authorizer's reads (which the services' tests use too). */
-export interface AccessStore extends SnapshotReader, UserRecords, SessionRecords, ApiKeyRecords, ChallengeRecords {}
+export interface AccessStore extends SnapshotReader, UserRecords, SessionRecords, ApiKeyRecords, ChallengeRecords, WebSessionRecords {}
 
 /** The access table (`tables.access`) and the change log every write to it is announced on. */
 export type AccessStoreTables = { tables: Pick<DataConfig['tables'], 'access'> } & Pick<DataConfig, 'changeLog'>;
@@ -67,8 +73,10 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, config: 
     ...createSessionRecords(table),
     ...createApiKeyRecords(table),
     ...createChallengeRecords(table),
+    ...createWebSessionRecords(table),
     snapshot: async (sub, sessionId) => snapshotFromItems(await table.batchGet([USER + sub, SESSION + sessionId]), sub, sessionId),
     apiKey: (keyId) => readApiKey((pk) => table.get(pk), keyId),
+    webSession: (hash) => readWebSession((pk) => table.get(pk), hash),
   };
 };
 
