@@ -15,12 +15,21 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { SESSION_COOKIE } from '../../lib/sessions/web-session';
 import { call, login, stack, user, withinRevocationBound } from '../support/client';
 import { userWithMfa } from '../support/mfa';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+/** Fill the sign-in form shown on the page and send it; then wait for the section that should follow. */
+const signInOnPage = async (page: Page, credentials: { username: string; password: string }, next: '#profile' | '#challenge') => {
+  await page.locator('#signin').waitFor({ state: 'visible', timeout: 10_000 });
+  await page.fill('#username', credentials.username);
+  await page.fill('#password', credentials.password);
+  await page.click('#signin-button');
+  await page.locator(next).waitFor({ state: 'visible', timeout: 10_000 });
+};
 
 /** A page of another origin: a form that posts a stock adjustment to the gateway as soon as it loads. */
 const attackerPage = (target: string) => `<!doctype html><html><body>
@@ -81,11 +90,7 @@ describe('the sign-in page in headless Chromium', () => {
 
     // Sign in as the branch manager and see the profile.
     const manager = user('manager');
-    await page.locator('#signin').waitFor({ state: 'visible', timeout: 10_000 });
-    await page.fill('#username', manager.username);
-    await page.fill('#password', manager.password);
-    await page.click('#signin-button');
-    await page.locator('#profile').waitFor({ state: 'visible', timeout: 10_000 });
+    await signInOnPage(page, manager, '#profile');
     assert.equal(await page.textContent('#who'), manager.username);
     const profile = JSON.parse((await page.textContent('#profile-data')) ?? '{}') as Record<string, unknown>;
     assert.equal(profile.authType, 'session');
@@ -132,11 +137,7 @@ describe('the sign-in page in headless Chromium', () => {
       const page = await own.newPage();
       await page.goto(`${stack().gatewayUrl}/login`);
       const manager = user('manager');
-      await page.locator('#signin').waitFor({ state: 'visible', timeout: 10_000 });
-      await page.fill('#username', manager.username);
-      await page.fill('#password', manager.password);
-      await page.click('#signin-button');
-      await page.locator('#profile').waitFor({ state: 'visible', timeout: 10_000 });
+      await signInOnPage(page, manager, '#profile');
       assert.ok((await own.cookies(stack().gatewayUrl)).some((cookie) => cookie.name === SESSION_COOKIE));
 
       await page.goto(`${stack().gatewayUrl}/docs`);
@@ -167,11 +168,7 @@ describe('the sign-in page in headless Chromium', () => {
     try {
       const page = await own.newPage();
       await page.goto(`${stack().gatewayUrl}/login`);
-      await page.locator('#signin').waitFor({ state: 'visible', timeout: 10_000 });
-      await page.fill('#username', username);
-      await page.fill('#password', 'Temp-Passw0rd!-1');
-      await page.click('#signin-button');
-      await page.locator('#challenge').waitFor({ state: 'visible', timeout: 10_000 });
+      await signInOnPage(page, { username, password: 'Temp-Passw0rd!-1' }, '#challenge');
       assert.equal(await page.textContent('#challenge-label'), 'Choose a new password');
       assert.equal(await page.getAttribute('#challenge-input', 'type'), 'password');
       assert.equal((await own.cookies(stack().gatewayUrl)).length, 0, 'no cookie before the challenge is answered');
@@ -190,11 +187,7 @@ describe('the sign-in page in headless Chromium', () => {
     try {
       const page = await own.newPage();
       await page.goto(`${stack().gatewayUrl}/login`);
-      await page.locator('#signin').waitFor({ state: 'visible', timeout: 10_000 });
-      await page.fill('#username', mfa.user.username);
-      await page.fill('#password', mfa.user.password);
-      await page.click('#signin-button');
-      await page.locator('#challenge').waitFor({ state: 'visible', timeout: 10_000 });
+      await signInOnPage(page, mfa.user, '#challenge');
       assert.equal(await page.textContent('#challenge-label'), 'The 6-digit code from your authenticator app');
       assert.equal(await page.getAttribute('#challenge-input', 'autocomplete'), 'one-time-code');
       assert.equal((await own.cookies(stack().gatewayUrl)).length, 0, 'no cookie before the code');
@@ -205,11 +198,7 @@ describe('the sign-in page in headless Chromium', () => {
       assert.equal((await own.cookies(stack().gatewayUrl)).some((c) => c.name === SESSION_COOKIE), false, 'no session after a wrong code');
 
       // The wrong code spent that challenge: the page is back at the sign-in form.
-      await page.locator('#signin').waitFor({ state: 'visible', timeout: 10_000 });
-      await page.fill('#username', mfa.user.username);
-      await page.fill('#password', mfa.user.password);
-      await page.click('#signin-button');
-      await page.locator('#challenge').waitFor({ state: 'visible', timeout: 10_000 });
+      await signInOnPage(page, mfa.user, '#challenge');
       await page.fill('#challenge-input', await mfa.code());
       await page.click('#challenge-button');
       await page.locator('#profile').waitFor({ state: 'visible', timeout: 10_000 });

@@ -8,7 +8,6 @@
  */
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toWebSession, WEBSESSION, type Item, type WebSessionRecord } from '../records';
-import type { Role } from '../../policy/route-policy';
 import type { SealedTokens } from '../../sessions/token-vault';
 import type { AccessTable } from './table';
 
@@ -20,18 +19,10 @@ export interface StoredWebSession extends WebSessionRecord {
 }
 
 export interface WebSessionRecords {
-  createWebSession(input: {
-    hash: string;
-    sub: string;
-    username: string;
-    roles: Role[];
-    authTime: number;
-    rolesTakenAt: number;
-    now: number;
-    expiresAt: number;
-    tokens: SealedTokens;
-    accessExpiresAt: number;
-  }): Promise<void>;
+  /** A new session: the record's facts, `now` as its creation and first "last seen". */
+  createWebSession(
+    input: Omit<WebSessionRecord, 'createdAt' | 'lastSeenAt' | 'revokedAt'> & { now: number; tokens: SealedTokens; accessExpiresAt: number },
+  ): Promise<void>;
   /** The session's record with its sealed tokens; undefined when absent or past its lifetime. */
   getWebSession(hash: string): Promise<StoredWebSession | undefined>;
   /** New sealed tokens after a refresh; false when the session was revoked meanwhile. */
