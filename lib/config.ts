@@ -383,27 +383,15 @@ export const mfaRequiredRoles = (env: Env = process.env): Role[] => {
 };
 
 export interface MfaConfig {
-  /**
-   * `MFA_SECRET_KEY`: base64 or base64url of at least 32 bytes. It seals the authenticator
-   * secrets the gateway keeps (lib/access/secret-box.ts). Required by the auth service. On AWS a
-   * secret CloudFormation generates (serverless.yml, MfaSecretKey); changing it makes the kept
-   * secrets unreadable, so users would have to set MFA up again to turn it off themselves.
-   */
-  secretKey: Buffer;
   /** `MFA_ISSUER`: the name authenticator apps show for the account (default `API Gateway`). */
   issuer: string;
 }
 
+/** Two-factor sign-in's own settings; the authenticator secrets it keeps are sealed by the secret vault (secretVaultConfig). */
 export const mfaConfig = (env: Env = process.env): MfaConfig => {
-  const encoded = required(env, 'MFA_SECRET_KEY');
-  const unpadded = encoded.replace(/=+$/, '');
-  const secretKey = Buffer.from(unpadded.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-  if (!BASE64.test(encoded) || unpadded.length % 4 === 1 || secretKey.length < 32) {
-    throw new ConfigurationError('MFA_SECRET_KEY must be base64 or base64url of at least 32 bytes (43 characters)');
-  }
   const issuer = value(env, 'MFA_ISSUER') ?? 'API Gateway';
   if (issuer.length > 64 || issuer.includes(':')) throw new ConfigurationError('MFA_ISSUER must be at most 64 characters, without ":"');
-  return { secretKey, issuer };
+  return { issuer };
 };
 
 /**
@@ -498,23 +486,27 @@ export const webSessionConfig = (env: Env = process.env): WebSessionConfig => ({
 });
 
 /**
- * Where browser sessions' Cognito tokens are sealed (lib/sessions/token-vault.ts):
- * - `kms`: `SESSION_KMS_KEY_ID`, the KMS key serverless.yml creates (envelope encryption, the
- *   session's hash as encryption context). On AWS.
- * - `local`: `SESSION_LOCAL_KEY`, 32 bytes in base64 that the local stack generates and keeps
+ * The key of the secret vault (lib/secrets/vault.ts), which seals every secret the gateway keeps
+ * at rest: browser sessions' Cognito tokens and users' authenticator secrets. One setting for
+ * both; required by the auth service only.
+ * - `kms`: `SECRETS_KMS_KEY_ID`, the KMS key serverless.yml creates (GatewaySecretsKey; envelope
+ *   encryption, the record's key as encryption context). On AWS.
+ * - `local`: `SECRETS_LOCAL_KEY`, 32 bytes in base64 that the local stack generates and keeps
  *   under .local. Refused outside the local stack.
+ * Another key leaves what was sealed unreadable: browser sessions end, and users can turn
+ * two-factor sign-in off only through an admin's reset.
  */
-export type TokenVaultConfig = { kind: 'kms'; keyId: string; region: string } | { kind: 'local'; key: Buffer };
+export type SecretVaultConfig = { kind: 'kms'; keyId: string; region: string } | { kind: 'local'; key: Buffer };
 
-export const tokenVaultConfig = (env: Env = process.env): TokenVaultConfig => {
-  const local = value(env, 'SESSION_LOCAL_KEY');
-  const keyId = value(env, 'SESSION_KMS_KEY_ID');
+export const secretVaultConfig = (env: Env = process.env): SecretVaultConfig => {
+  const local = value(env, 'SECRETS_LOCAL_KEY');
+  const keyId = value(env, 'SECRETS_KMS_KEY_ID');
   if (local !== undefined) {
-    if (!runsLocally(env)) throw new ConfigurationError('SESSION_LOCAL_KEY is for the local stack only (GATEWAY_LOCAL_STACK); on AWS set SESSION_KMS_KEY_ID');
+    if (!runsLocally(env)) throw new ConfigurationError('SECRETS_LOCAL_KEY is for the local stack only (GATEWAY_LOCAL_STACK); on AWS set SECRETS_KMS_KEY_ID');
     const key = BASE64.test(local) ? Buffer.from(local, 'base64') : Buffer.alloc(0);
-    if (key.length !== 32) throw new ConfigurationError('SESSION_LOCAL_KEY must be 32 bytes in base64');
+    if (key.length !== 32) throw new ConfigurationError('SECRETS_LOCAL_KEY must be 32 bytes in base64');
     return { kind: 'local', key };
   }
-  if (keyId === undefined) throw new ConfigurationError('Missing required environment variable SESSION_KMS_KEY_ID');
+  if (keyId === undefined) throw new ConfigurationError('Missing required environment variable SECRETS_KMS_KEY_ID');
   return { kind: 'kms', keyId, region: region(env) };
 };

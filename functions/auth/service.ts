@@ -10,7 +10,7 @@ import { createHttpService, protectedRoute, publicRoute } from '../../lib/http/s
 import { createLogger } from '../../lib/observability';
 import { headerValues, requireSessionContext, requireUserContext, type UserRoleContext } from '../../lib/policy/role-context';
 import type { WebSessionConfig } from '../../lib/config';
-import type { TokenVault } from '../../lib/sessions/token-vault';
+import type { SecretVault } from '../../lib/secrets/vault';
 import { createAuthFlows, type AuthDeps } from './flows';
 import { createMfaFlows } from './mfa-flows';
 import { createWebSessionFlows } from './web-sessions';
@@ -71,7 +71,7 @@ const requireAllowedOrigin = (event: APIGatewayProxyEventV2, allowedOrigins: rea
 
 /** What browser sessions need beyond the token flows: where their tokens are sealed, and their settings. */
 export interface WebSessionParts {
-  vault: TokenVault;
+  vault: SecretVault;
   config: WebSessionConfig;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Browser sessions' flows (the phantom-token pattern): the browser holds an opaque cookie, the
- * gateway holds the Cognito tokens, sealed in the session's record (lib/sessions/token-vault.ts).
+ * gateway holds the Cognito tokens, sealed in the session's record (lib/secrets/vault.ts).
  *
  * - Sign-in: Cognito's password login, admitted as every login is (flows.ts `admit`); a new
  *   256-bit id whose SHA-256 keys the record; the cookies. A temporary password or MFA answers
@@ -14,6 +14,7 @@
  */
 import { decomposeUnverifiedJwt } from 'aws-jwt-verify/jwt';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { WEBSESSION } from '../../lib/access/records';
 import type { AccessStore } from '../../lib/access/store';
 import { epochSeconds, systemClock, type Clock } from '../../lib/clock';
 import type { WebSessionConfig } from '../../lib/config';
@@ -22,8 +23,11 @@ import { invalidChallengeSession, isChallenge, type IdentityProvider, type Issue
 import type { SessionRoleContext } from '../../lib/policy/role-context';
 import type { Role } from '../../lib/policy/route-policy';
 import { clearedSessionCookies, hashSessionId, newSessionId, sessionCookies } from '../../lib/sessions/web-session';
-import { SealedTokensError, type SealedTokens, type TokenVault } from '../../lib/sessions/token-vault';
+import { SealedSecretError, type SealedSecret, type SecretVault } from '../../lib/secrets/vault';
 import type { describe } from './flows';
+
+/** What the sealed tokens are bound to: their record and field, so they open nowhere else. */
+export const tokensContext = (hash: string) => `${WEBSESSION}${hash}#tokens`;
 
 /** Refresh the stored tokens when the access token has less than this left. */
 const REFRESH_MARGIN_SECONDS = 60;
@@ -52,7 +56,7 @@ export interface SessionState {
 export interface WebSessionDeps {
   identity: IdentityProvider;
   accessStore: Pick<AccessStore, 'createWebSession' | 'getWebSession' | 'replaceWebSessionTokens' | 'revokeWebSession'>;
-  vault: TokenVault;
+  vault: SecretVault;
   config: WebSessionConfig;
   logger: Logger;
   clock?: Clock;
@@ -99,7 +103,7 @@ export const createWebSessionFlows = (deps: WebSessionDeps) => {
       rolesTakenAt: token.iat,
       now,
       expiresAt: now + config.lifetimeSeconds,
-      tokens: await vault.seal(JSON.stringify(kept), hash),
+      tokens: await vault.seal(JSON.stringify(kept), tokensContext(hash)),
       accessExpiresAt: token.exp,
     });
     logger.info('browser session started', { sub: token.sub, sessionHash: hash });
@@ -130,9 +134,9 @@ export const createWebSessionFlows = (deps: WebSessionDeps) => {
   };
 
   const openTokens = async (sealed: unknown, hash: string): Promise<KeptTokens> => {
-    const parsed = JSON.parse(await vault.open(sealed as SealedTokens, hash)) as Partial<KeptTokens>;
+    const parsed = JSON.parse(await vault.open(sealed as SealedSecret, tokensContext(hash))) as Partial<KeptTokens>;
     if (typeof parsed.accessToken !== 'string' || typeof parsed.idToken !== 'string' || typeof parsed.refreshToken !== 'string') {
-      throw new SealedTokensError();
+      throw new SealedSecretError();
     }
     return parsed as KeptTokens;
   };
@@ -149,7 +153,7 @@ export const createWebSessionFlows = (deps: WebSessionDeps) => {
     try {
       tokens = await openTokens(stored.tokens, hash);
     } catch (error) {
-      if (!(error instanceof SealedTokensError || error instanceof SyntaxError)) throw error;
+      if (!(error instanceof SealedSecretError || error instanceof SyntaxError)) throw error;
       // Tokens that do not open are of no use to anyone: the session ends rather than limps on.
       logger.error('browser session tokens do not open', { sessionHash: hash, errorName: error.name });
       await end(hash);
@@ -171,7 +175,7 @@ export const createWebSessionFlows = (deps: WebSessionDeps) => {
       const exp = decomposeUnverifiedJwt(refreshed.accessToken).payload.exp;
       const replaced = await deps.accessStore.replaceWebSessionTokens({
         hash,
-        tokens: await vault.seal(JSON.stringify(tokens), hash),
+        tokens: await vault.seal(JSON.stringify(tokens), tokensContext(hash)),
         accessExpiresAt: typeof exp === 'number' ? exp : now,
       });
       if (!replaced) throw sessionEnded();

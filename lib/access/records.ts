@@ -260,7 +260,7 @@ export const revocationReason = (snapshot: AccessSnapshot, token: TokenTimes): R
 
 /**
  * A browser session (`websession#<sha256 of its id>`): the opaque cookie's record. The Cognito
- * tokens it stands for stay here, sealed (lib/sessions/token-vault.ts); the authorizer never
+ * tokens it stands for stay here, sealed (lib/secrets/vault.ts); the authorizer never
  * opens them: it decides on the record's facts.
  */
 export interface WebSessionRecord {

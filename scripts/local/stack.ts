@@ -180,30 +180,25 @@ export const localApiKeyMacKeys = (stateDir: string): string => {
 };
 
 /** A random key made once per state folder and kept there (mode 0600), so a restart keeps it. */
-const keptKey = (stateDir: string, name: string, encoding: 'base64' | 'base64url'): string => {
+const keptKey = (stateDir: string, name: string): string => {
   const file = path.join(stateDir, name);
   try {
-    writeFileSync(file, `${randomBytes(32).toString(encoding)}\n`, { flag: 'wx', mode: 0o600 });
+    writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
   return readFileSync(file, 'utf8').trim();
 };
 
-/**
- * The local stack's MFA_SECRET_KEY (lib/config.ts), kept like the API key MAC key, so that
- * secrets sealed before a restart still open.
- */
-export const localMfaSecretKey = (stateDir: string): string => keptKey(stateDir, 'mfa-secret-key', 'base64url');
-
-/** Where a state folder keeps the key that seals browser sessions' tokens (`SESSION_LOCAL_KEY`). */
-export const SESSION_KEY_FILE = 'session-key';
+/** Where a state folder keeps the key that seals the secrets kept at rest (`SECRETS_LOCAL_KEY`). */
+export const SECRETS_KEY_FILE = 'secrets-key';
 
 /**
- * The local stand-in for the KMS key of browser sessions (lib/sessions/token-vault.ts), so
- * sessions survive an `npm start` restart; `npm run reset` wipes both.
+ * The local stand-in for the secret vault's KMS key (lib/secrets/vault.ts), so browser sessions
+ * and the authenticator secrets kept for MFA still open after an `npm start` restart;
+ * `npm run reset` wipes both.
  */
-export const localSessionKey = (stateDir: string): string => keptKey(stateDir, SESSION_KEY_FILE, 'base64');
+export const localSecretsKey = (stateDir: string): string => keptKey(stateDir, SECRETS_KEY_FILE);
 
 /** Where the local Cognito's messages go, one JSON line each: `mailbox.jsonl` in the state folder. */
 export const mailboxFile = (stateDir: string): string => path.join(stateDir, 'mailbox.jsonl');
@@ -312,10 +307,9 @@ export const startLocalStack = async (settings: StackSettings, options: StartOpt
       LOCAL_COGNITO_ENDPOINT: cognitoUrl,
       LOCAL_DYNAMODB_ENDPOINT: dynamodbUrl,
       LOCAL_API_KEY_MAC_KEYS: localApiKeyMacKeys(settings.stateDir),
-      LOCAL_SESSION_KEY: localSessionKey(settings.stateDir),
+      LOCAL_SECRETS_KEY: localSecretsKey(settings.stateDir),
       LOCAL_AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'error',
       LOCAL_METRICS_DISABLED: 'true',
-      LOCAL_MFA_SECRET_KEY: localMfaSecretKey(settings.stateDir),
       LOCAL_MFA_REQUIRED_ROLES: settings.mfaRequiredRoles ?? 'none',
       // The OpenAPI document's client-credentials token URL (functions/docs).
       LOCAL_TOKEN_URL: tokenEndpoint.tokenUrl,

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoAccessStore, createDynamoMfaRecords, type AccessStore, type Item, type MfaRecords } from '../../lib/access/store';
-import { createSecretBox } from '../../lib/access/secret-box';
+import { createSecretVault, localKeyWrapper } from '../../lib/secrets/vault';
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -87,7 +87,7 @@ export const startAccessTable = async (tableName = 'access', changeLog: { shards
     mfa: createDynamoMfaRecords(
       documents,
       { tables: { access: tableName }, changeLog: { table: changesTableName, shards: changeLog.shards } },
-      createSecretBox(Buffer.alloc(32, 7)),
+      createSecretVault(localKeyWrapper(Buffer.alloc(32, 7))),
     ),
     changesTableName,
     endpoint,

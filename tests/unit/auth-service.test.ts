@@ -8,13 +8,13 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { createAuthService, signInOriginAllowed } from '../../functions/auth/service';
-import { createTokenVault, localKeyWrapper } from '../../lib/sessions/token-vault';
+import { createSecretVault, localKeyWrapper } from '../../lib/secrets/vault';
 import { randomBytes } from 'node:crypto';
 import type { AuthDeps } from '../../functions/auth/flows';
 import { FakeIdentity, unsignedJwt } from '../support/fake-identity';
 import { bodyOf, httpEvent, lambdaContext, recordingLogger, roleContext } from './fixtures';
 
-const WEB_SESSIONS = { vault: createTokenVault(localKeyWrapper(randomBytes(32))), config: { idleSeconds: 1800, lifetimeSeconds: 43_200, allowedOrigins: [] } };
+const WEB_SESSIONS = { vault: createSecretVault(localKeyWrapper(randomBytes(32))), config: { idleSeconds: 1800, lifetimeSeconds: 43_200, allowedOrigins: [] } };
 
 const setup = () => {
   const cognito = new FakeIdentity();

@@ -51,6 +51,10 @@ describe("the authorizer's bundle", () => {
     assert.deepEqual(found, []);
   });
 
+  it('carries nothing of the secret vault (it never opens a sealed secret)', () => {
+    assert.deepEqual(Object.keys(bundle.metafile.inputs).filter((input) => input.startsWith('lib/secrets/')), []);
+  });
+
   it('is built from the authorizer and the shared code it needs, with aws-jwt-verify', () => {
     const packages = packagesOf(bundle.metafile);
     assert.ok(packages.has('aws-jwt-verify'));

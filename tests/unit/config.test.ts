@@ -10,9 +10,9 @@ import {
   mfaConfig,
   mfaRequiredRoles,
   runsLocally,
+  secretVaultConfig,
   sessionConfig,
   signUpConfig,
-  tokenVaultConfig,
   verificationCacheConfig,
   webSessionConfig,
 } from '../../lib/config';
@@ -427,26 +427,14 @@ describe('mfaRequiredRoles (MFA_REQUIRED_ROLES)', () => {
   });
 });
 
-describe('mfaConfig (MFA_SECRET_KEY, MFA_ISSUER)', () => {
-  const KEY = Buffer.alloc(32, 3);
-
-  it('reads the sealing key from base64 or base64url, and names the gateway in apps', () => {
-    assert.deepEqual(mfaConfig({ MFA_SECRET_KEY: KEY.toString('base64') }), { secretKey: KEY, issuer: 'API Gateway' });
-    assert.deepEqual(mfaConfig({ MFA_SECRET_KEY: KEY.toString('base64url'), MFA_ISSUER: 'Shop' }).issuer, 'Shop');
-  });
-
-  it('does not start without a key of at least 32 bytes, and never prints the key', () => {
-    assertConfigError(() => mfaConfig({}), 'MFA_SECRET_KEY');
-    const short = Buffer.alloc(31, 3).toString('base64');
-    assert.throws(
-      () => mfaConfig({ MFA_SECRET_KEY: short }),
-      (error: unknown) => error instanceof ConfigurationError && error.message.includes('MFA_SECRET_KEY') && !error.message.includes(short),
-    );
-    assertConfigError(() => mfaConfig({ MFA_SECRET_KEY: 'not base64!' }), 'MFA_SECRET_KEY');
+describe('mfaConfig (MFA_ISSUER)', () => {
+  it('names the gateway in apps, "API Gateway" unless MFA_ISSUER says otherwise, with no key of its own (the secret vault seals)', () => {
+    assert.deepEqual(mfaConfig({}), { issuer: 'API Gateway' });
+    assert.deepEqual(mfaConfig({ MFA_ISSUER: 'Shop' }), { issuer: 'Shop' });
   });
 
   it('refuses an issuer with a colon (it would split the otpauth label)', () => {
-    assertConfigError(() => mfaConfig({ MFA_SECRET_KEY: KEY.toString('base64'), MFA_ISSUER: 'a:b' }), 'MFA_ISSUER');
+    assertConfigError(() => mfaConfig({ MFA_ISSUER: 'a:b' }), 'MFA_ISSUER');
   });
 });
 
@@ -477,24 +465,25 @@ describe('webSessionConfig (browser sessions)', () => {
   });
 });
 
-describe('tokenVaultConfig (where browser sessions\' tokens are sealed)', () => {
+describe('secretVaultConfig (the key that seals every secret kept at rest)', () => {
   const KEY = Buffer.alloc(32, 5).toString('base64');
 
   it('is the KMS key on AWS, required there', () => {
-    assert.deepEqual(tokenVaultConfig({ SESSION_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/abc', AWS_REGION: 'eu-west-1' }), {
+    assert.deepEqual(secretVaultConfig({ SECRETS_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/abc', AWS_REGION: 'eu-west-1' }), {
       kind: 'kms',
       keyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
       region: 'eu-west-1',
     });
-    assertConfigError(() => tokenVaultConfig({}), 'SESSION_KMS_KEY_ID');
+    assertConfigError(() => secretVaultConfig({}), 'SECRETS_KMS_KEY_ID');
+    assertConfigError(() => secretVaultConfig({ SESSION_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/abc' }), 'SECRETS_KMS_KEY_ID');
   });
 
   it('is the local key of 32 bytes in the local stack only', () => {
-    const local = tokenVaultConfig({ ...LOCAL, SESSION_LOCAL_KEY: KEY, SESSION_KMS_KEY_ID: '' });
+    const local = secretVaultConfig({ ...LOCAL, SECRETS_LOCAL_KEY: KEY, SECRETS_KMS_KEY_ID: '' });
     assert.equal(local.kind, 'local');
     assert.deepEqual(local.kind === 'local' ? local.key : undefined, Buffer.alloc(32, 5));
-    assertConfigError(() => tokenVaultConfig({ SESSION_LOCAL_KEY: KEY }), 'SESSION_LOCAL_KEY');
-    assertConfigError(() => tokenVaultConfig({ ...LOCAL, SESSION_LOCAL_KEY: Buffer.alloc(16).toString('base64') }), 'SESSION_LOCAL_KEY');
-    assertConfigError(() => tokenVaultConfig({ ...LOCAL, SESSION_LOCAL_KEY: 'not base64!' }), 'SESSION_LOCAL_KEY');
+    assertConfigError(() => secretVaultConfig({ SECRETS_LOCAL_KEY: KEY }), 'SECRETS_LOCAL_KEY');
+    assertConfigError(() => secretVaultConfig({ ...LOCAL, SECRETS_LOCAL_KEY: Buffer.alloc(16).toString('base64') }), 'SECRETS_LOCAL_KEY');
+    assertConfigError(() => secretVaultConfig({ ...LOCAL, SECRETS_LOCAL_KEY: 'not base64!' }), 'SECRETS_LOCAL_KEY');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The KMS key wrapping (lib/sessions/kms.ts). There is no KMS in the local stack, so this checks
+ * The KMS key wrapping (lib/secrets/kms.ts). There is no KMS in the local stack, so this checks
  * what the adapter asks KMS for (a client that records the commands and answers as KMS does), and
  * the vault around it end to end: the data key KMS would return is what seals and opens.
  */
@@ -7,8 +7,8 @@ import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { ENCRYPTION_CONTEXT_KEY, kmsKeyWrapper } from '../../lib/sessions/kms';
-import { createTokenVault, SealedTokensError } from '../../lib/sessions/token-vault';
+import { ENCRYPTION_CONTEXT_KEY, kmsKeyWrapper } from '../../lib/secrets/kms';
+import { createSecretVault, SealedSecretError } from '../../lib/secrets/vault';
 
 const KEY_ID = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
@@ -36,21 +36,21 @@ const recordingKms = () => {
 };
 
 describe('the KMS key wrapping', () => {
-  it('asks for an AES-256 data key and unwraps it with the session as encryption context, on the configured key', async () => {
+  it('asks for an AES-256 data key and unwraps it with the record as encryption context (gatewayRecord), on the configured key', async () => {
     const kms = recordingKms();
-    const vault = createTokenVault(kmsKeyWrapper(kms.client, KEY_ID));
-    const sealed = await vault.seal('tokens', 'hash-1');
-    assert.equal(await vault.open(sealed, 'hash-1'), 'tokens');
+    const vault = createSecretVault(kmsKeyWrapper(kms.client, KEY_ID));
+    const sealed = await vault.seal('JBSWY3DPEHPK3PXP', 'mfa#sub-1#secret');
+    assert.equal(await vault.open(sealed, 'mfa#sub-1#secret'), 'JBSWY3DPEHPK3PXP');
     const [generate, decrypt] = kms.sent as [GenerateDataKeyCommand, DecryptCommand];
-    assert.deepEqual(generate.input, { KeyId: KEY_ID, KeySpec: 'AES_256', EncryptionContext: { [ENCRYPTION_CONTEXT_KEY]: 'hash-1' } });
+    assert.deepEqual(generate.input, { KeyId: KEY_ID, KeySpec: 'AES_256', EncryptionContext: { [ENCRYPTION_CONTEXT_KEY]: 'mfa#sub-1#secret' } });
     assert.equal(decrypt.input.KeyId, KEY_ID);
-    assert.deepEqual(decrypt.input.EncryptionContext, { gatewaySession: 'hash-1' });
+    assert.deepEqual(decrypt.input.EncryptionContext, { gatewayRecord: 'mfa#sub-1#secret' });
   });
 
-  it("turns KMS refusing another session's context into SealedTokensError, not a dependency failure", async () => {
+  it("turns KMS refusing another record's context into SealedSecretError, not a dependency failure", async () => {
     const kms = recordingKms();
-    const vault = createTokenVault(kmsKeyWrapper(kms.client, KEY_ID));
-    const sealed = await vault.seal('tokens', 'hash-1');
-    await assert.rejects(vault.open(sealed, 'hash-2'), SealedTokensError);
+    const vault = createSecretVault(kmsKeyWrapper(kms.client, KEY_ID));
+    const sealed = await vault.seal('JBSWY3DPEHPK3PXP', 'mfa#sub-1#secret');
+    await assert.rejects(vault.open(sealed, 'mfa#sub-2#secret'), SealedSecretError);
   });
 });

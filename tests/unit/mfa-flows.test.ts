@@ -13,6 +13,7 @@ import { createMfaFlows } from '../../functions/auth/mfa-flows';
 import { revocationReason, USER } from '../../lib/access/store';
 import { MFA, MFA_MAX_FAILURES } from '../../lib/access/store/mfa';
 import { GatewayError } from '../../lib/errors';
+import { isSealedSecret } from '../../lib/secrets/vault';
 import type { UserRoleContext } from '../../lib/policy/role-context';
 import { startAccessTable, type LocalAccessTable } from '../support/access-table';
 import { FakeIdentity, claimsOf, movableClock } from '../support/fake-identity';
@@ -76,7 +77,7 @@ describe('setup and verify', () => {
     assert.match(answer.secret, /^[A-Z2-7]+$/);
     assert.ok(answer.otpauthUri.startsWith('otpauth://totp/Test%20Gateway:'));
     const raw = await table.raw(MFA + account.sub);
-    assert.equal(typeof raw?.pending, 'string');
+    assert.ok(isSealedSecret(raw?.pending), 'the pending secret kept, sealed by the vault');
     assert.equal(JSON.stringify(raw).includes(answer.secret), false, 'the secret as it is, in the table');
   });
 
@@ -103,7 +104,7 @@ describe('setup and verify', () => {
     assert.ok((await table.changes()).slice(before).some((entry) => JSON.stringify(entry).includes(USER + account.sub)), 'the user record announced');
     const claims = claimsOf(first.accessToken);
     assert.equal(revocationReason(await table.store.snapshot(claims.sub, claims.origin_jti!), { issuedAt: claims.iat, authTime: claims.auth_time }), 'user_signed_out');
-    assert.equal(typeof (await table.raw(MFA + account.sub))?.secret, 'string', 'the verified secret kept, sealed');
+    assert.ok(isSealedSecret((await table.raw(MFA + account.sub))?.secret), 'the verified secret kept, sealed by the vault');
   });
 
   it('refuses setup and verify again while MFA is on (409): a new secret would replace the verified one', async () => {
@@ -187,6 +188,22 @@ describe('turning MFA off (disable)', () => {
     assert.equal((await table.store.getUser(account.sub))?.mfaEnabled, undefined);
     assert.equal(await table.raw(MFA + account.sub), undefined);
     await assert.rejects(mfa.disable(caller, tokens.accessToken, { code: '000000' }), isCode('mfa_not_enabled', 409));
+  });
+
+  it("answers 409 mfa_secret_unknown, MFA staying on, when the kept secret is another user's sealed secret copied into the record", async () => {
+    const other = setup();
+    const otherOn = await other.turnOn();
+    const { turnOn, challenge, auth, mfa, account, cognito } = setup();
+    const on = await turnOn();
+    const login = await challenge();
+    const tokens = await auth.mfaLogin({ username: login.username, session: login.session, code: await on.code() });
+    const own = await table.raw(MFA + account.sub);
+    const copied = (await table.raw(MFA + other.account.sub))?.secret;
+    assert.ok(isSealedSecret(copied));
+    await table.put({ ...own, secret: copied });
+    // The other user's code would match the copied secret, were it to open here.
+    await assert.rejects(mfa.disable(callerOf(tokens.accessToken), tokens.accessToken, { code: await otherOn.code() }), isCode('mfa_secret_unknown', 409));
+    assert.equal(cognito.accounts.get(account.username)?.mfaEnabled, true);
   });
 });
 

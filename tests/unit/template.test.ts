@@ -43,8 +43,7 @@ const LOCAL_VALUES: Record<string, string> = {
   LOCAL_TOKEN_URL: 'http://127.0.0.1:9230/oauth2/token',
   LOCAL_API_KEY_MAC_KEYS: `vlocal:${Buffer.alloc(32, 7).toString('base64url')}`,
   LOCAL_MFA_REQUIRED_ROLES: 'none',
-  LOCAL_MFA_SECRET_KEY: Buffer.alloc(32, 9).toString('base64url'),
-  LOCAL_SESSION_KEY: Buffer.alloc(32, 9).toString('base64'),
+  LOCAL_SECRETS_KEY: Buffer.alloc(32, 9).toString('base64'),
   LOCAL_CORS_ALLOWED_ORIGINS: 'http://127.0.0.1:5173',
 };
 
@@ -183,7 +182,7 @@ describe('generated CloudFormation template', () => {
     assert.equal(functions.AuthLambdaFunction!.Properties.Environment.Variables.CORS_ALLOWED_ORIGINS, LOCAL_VALUES.LOCAL_CORS_ALLOWED_ORIGINS);
   });
 
-  it("seals browser sessions' tokens with a rotating KMS key that only the auth function may use, with its session as encryption context", () => {
+  it("seals every secret kept at rest with one rotating KMS key that only the auth function may use, with the record as encryption context", () => {
     const [[name, key]] = ofType('AWS::KMS::Key', prod.resources) as [[string, Resource]];
     assert.equal(key.Properties.EnableKeyRotation, true);
     assert.equal(key.DeletionPolicy, 'Retain');
@@ -196,15 +195,19 @@ describe('generated CloudFormation template', () => {
           users.push(roleName);
           assert.deepEqual(actions, ['kms:GenerateDataKey', 'kms:Decrypt']);
           assert.deepEqual(statement.Resource, [{ 'Fn::GetAtt': [name, 'Arn'] }]);
-          assert.deepEqual(statement.Condition, { Null: { 'kms:EncryptionContext:gatewaySession': 'false' } });
+          assert.deepEqual(statement.Condition, { Null: { 'kms:EncryptionContext:gatewayRecord': 'false' } });
         }
       }
     }
     assert.deepEqual(users, ['AuthRole']);
     const functions = Object.fromEntries(ofType('AWS::Lambda::Function', prod.resources));
-    assert.deepEqual(functions.AuthLambdaFunction!.Properties.Environment.Variables.SESSION_KMS_KEY_ID, { Ref: name });
-    assert.equal(functions.AuthLambdaFunction!.Properties.Environment.Variables.SESSION_LOCAL_KEY, '');
-    assert.equal(functions.AuthorizerLambdaFunction!.Properties.Environment.Variables.SESSION_KMS_KEY_ID, undefined);
+    assert.deepEqual(functions.AuthLambdaFunction!.Properties.Environment.Variables.SECRETS_KMS_KEY_ID, { Ref: name });
+    assert.equal(functions.AuthLambdaFunction!.Properties.Environment.Variables.SECRETS_LOCAL_KEY, '');
+    for (const [fnName, fn] of Object.entries(functions)) {
+      if (fnName === 'AuthLambdaFunction') continue;
+      assert.equal(fn.Properties.Environment?.Variables?.SECRETS_KMS_KEY_ID, undefined, fnName);
+      assert.equal(fn.Properties.Environment?.Variables?.SECRETS_LOCAL_KEY, undefined, fnName);
+    }
   });
 
   it("lets the authorizer write one attribute of browser sessions' records, and nothing else", () => {
@@ -418,13 +421,15 @@ describe('generated CloudFormation template', () => {
         GATEWAY_LOCAL_STACK: 'true',
         ...Object.fromEntries(
           Object.entries(LOCAL_VALUES)
-            .filter(([name]) => !['LOCAL_TOKEN_URL', 'LOCAL_MFA_SECRET_KEY', 'LOCAL_SESSION_KEY', 'LOCAL_CORS_ALLOWED_ORIGINS'].includes(name))
+            .filter(([name]) => !['LOCAL_TOKEN_URL', 'LOCAL_SECRETS_KEY', 'LOCAL_CORS_ALLOWED_ORIGINS'].includes(name))
             .map(([name, value]) => [name.replace(/^LOCAL_/, '').replace(/^METRICS_DISABLED$/, 'POWERTOOLS_METRICS_DISABLED'), value]),
         ),
       },
     );
-    // Only the auth function holds the key that seals authenticator secrets.
-    assert.equal(local.resources.AuthLambdaFunction!.Properties.Environment.Variables.MFA_SECRET_KEY, LOCAL_VALUES.LOCAL_MFA_SECRET_KEY);
+    // Only the auth function holds the key that seals the secrets kept at rest, and no KMS key locally.
+    assert.equal(local.resources.AuthLambdaFunction!.Properties.Environment.Variables.SECRETS_LOCAL_KEY, LOCAL_VALUES.LOCAL_SECRETS_KEY);
+    assert.equal(local.resources.AuthLambdaFunction!.Properties.Environment.Variables.SECRETS_KMS_KEY_ID, '');
+    assert.equal(vars.SECRETS_LOCAL_KEY, undefined);
     // Only the docs function names the token endpoint (in the OpenAPI document).
     assert.equal(local.resources.DocsLambdaFunction!.Properties.Environment.Variables.TOKEN_URL, LOCAL_VALUES.LOCAL_TOKEN_URL);
   });
@@ -528,16 +533,11 @@ describe('generated CloudFormation template', () => {
     }
     assert.equal(prod.resources.AuthorizerLambdaFunction!.Properties.Environment.Variables.MFA_REQUIRED_ROLES, 'admin');
     assert.equal(local.resources.AuthorizerLambdaFunction!.Properties.Environment.Variables.MFA_REQUIRED_ROLES, 'none');
-    // The sealing key: a secret CloudFormation generates, for the auth function alone.
-    const secret = prod.resources.MfaSecretKey!;
-    assert.equal(secret.Type, 'AWS::SecretsManager::Secret');
-    assert.ok(secret.Properties.GenerateSecretString.PasswordLength >= 43, 'at least 32 bytes read as base64');
-    assert.deepEqual(prod.resources.AuthLambdaFunction!.Properties.Environment.Variables.MFA_SECRET_KEY, {
-      'Fn::Sub': '{{resolve:secretsmanager:${MfaSecretKey}:SecretString}}',
-    });
-    for (const [name, fn] of ofType('AWS::Lambda::Function', prod.resources)) {
-      if (name !== 'AuthLambdaFunction') assert.equal(fn.Properties.Environment?.Variables?.MFA_SECRET_KEY, undefined, name);
-    }
+    // The authenticator secrets are sealed by the secret vault's KMS key: no sealing key of their own.
+    assert.deepEqual(
+      ofType('AWS::SecretsManager::Secret', prod.resources).map(([name]) => name),
+      ['ApiKeyMacSecret'],
+    );
   });
 
   it("logs each request: request id, route, status, and the authorizer's and the integration's errors", () => {

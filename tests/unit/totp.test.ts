@@ -1,11 +1,10 @@
 /**
  * TOTP as the gateway checks it (lib/identity/totp.ts) and as the tests compute it
- * (tests/support/totp.ts), both against RFC 6238's own test vectors; the sealed-secret box
- * (lib/access/secret-box.ts).
+ * (tests/support/totp.ts), both against RFC 6238's own test vectors. How the secrets are sealed
+ * at rest: secret-vault.test.ts.
  */
 import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
-import { createSecretBox } from '../../lib/access/secret-box';
 import { decodeBase32, otpauthUri, totpAt, totpMatches, totpStep } from '../../lib/identity/totp';
 import { base32Decode, base32Encode, hotp, totp } from '../support/totp';
 
@@ -55,31 +54,5 @@ describe('TOTP (RFC 6238)', () => {
     assert.equal(uri.host, 'totp');
     assert.equal(decodeURIComponent(uri.pathname), '/API Gateway:admin@example.com');
     assert.deepEqual(Object.fromEntries(uri.searchParams), { secret: 'JBSWY3DPEHPK3PXP', issuer: 'API Gateway', algorithm: 'SHA1', digits: '6', period: '30' });
-  });
-});
-
-describe('secret box (sealed authenticator secrets)', () => {
-  const box = createSecretBox(Buffer.alloc(32, 1));
-
-  it('opens what it sealed, for the same context only', () => {
-    const sealed = box.seal('JBSWY3DPEHPK3PXP', 'mfa#sub-1#secret');
-    assert.equal(box.open(sealed, 'mfa#sub-1#secret'), 'JBSWY3DPEHPK3PXP');
-    assert.equal(box.open(sealed, 'mfa#sub-2#secret'), undefined, 'moved to another record');
-    assert.equal(sealed.includes('JBSWY3DPEHPK3PXP'), false, 'the sealed form shows nothing');
-    assert.notEqual(box.seal('JBSWY3DPEHPK3PXP', 'c'), box.seal('JBSWY3DPEHPK3PXP', 'c'), 'a fresh nonce each time');
-  });
-
-  it('refuses an altered sealed form, another key, and garbage', () => {
-    const sealed = box.seal('JBSWY3DPEHPK3PXP', 'c');
-    const [version, iv, body, tag] = sealed.split('.');
-    const flipped = Buffer.from(body!, 'base64url');
-    flipped[0]! ^= 1;
-    assert.equal(box.open([version, iv, flipped.toString('base64url'), tag].join('.'), 'c'), undefined);
-    assert.equal(createSecretBox(Buffer.alloc(32, 2)).open(sealed, 'c'), undefined);
-    for (const garbage of ['', 'v1', 'v2.a.b.c', 'v1.!.!.!']) assert.equal(box.open(garbage, 'c'), undefined, garbage);
-  });
-
-  it('needs a key of at least 32 bytes', () => {
-    assert.throws(() => createSecretBox(Buffer.alloc(31)));
   });
 });

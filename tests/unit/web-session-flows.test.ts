@@ -11,9 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { createAuthFlows } from '../../functions/auth/flows';
 import { createMfaFlows } from '../../functions/auth/mfa-flows';
 import { createWebSessionFlows } from '../../functions/auth/web-sessions';
+import { WEBSESSION } from '../../lib/access/records';
 import { UnauthorizedError } from '../../lib/errors';
 import type { SessionRoleContext } from '../../lib/policy/role-context';
-import { createTokenVault, localKeyWrapper } from '../../lib/sessions/token-vault';
+import { createSecretVault, localKeyWrapper } from '../../lib/secrets/vault';
 import { hashSessionId, SESSION_COOKIE } from '../../lib/sessions/web-session';
 import { startAccessTable, type LocalAccessTable } from '../support/access-table';
 import { claimsOf, FakeIdentity, movableClock, TOKEN_LIFETIME_SECONDS } from '../support/fake-identity';
@@ -36,7 +37,7 @@ const setup = () => {
   const flows = createWebSessionFlows({
     identity: cognito,
     accessStore: table.store,
-    vault: createTokenVault(localKeyWrapper(randomBytes(32))),
+    vault: createSecretVault(localKeyWrapper(randomBytes(32))),
     config: CONFIG,
     logger,
     clock,
@@ -101,6 +102,18 @@ describe('browser session flows', () => {
     clock.advance((TOKEN_LIFETIME_SECONDS + 1) * 1000);
     await assert.rejects(flows.state(caller), (error) => error instanceof UnauthorizedError && error.code === 'session_ended');
     assert.ok((await record(sessionId))!.revokedAt !== undefined);
+  });
+
+  it("ends a session whose record holds another session's sealed tokens: they are bound to their own record", async () => {
+    const { flows, account } = setup();
+    const first = await signedIn(flows, account);
+    const second = await signedIn(flows, account);
+    const firstPk = WEBSESSION + hashSessionId(first.sessionId);
+    const secondPk = WEBSESSION + hashSessionId(second.sessionId);
+    await table.put({ ...(await table.raw(secondPk))!, tokens: (await table.raw(firstPk))!.tokens });
+    await assert.rejects(flows.state(second.caller), (error) => error instanceof UnauthorizedError && error.code === 'session_ended');
+    assert.ok((await record(second.sessionId))!.revokedAt !== undefined);
+    assert.equal((await flows.state(first.caller)).username, account.username, 'the first session is untouched');
   });
 
   it('signs out: the record revoked first, then the refresh token revoked at Cognito; both cookies cleared', async () => {

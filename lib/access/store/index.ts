@@ -49,7 +49,7 @@ import { createWebSessionRecords, type WebSessionRecords } from './web-sessions'
 import { createChangeLogWriter } from './change-log';
 import { createMfaRecords, type MfaRecords } from './mfa';
 import { createAccessTable } from './table';
-import type { SecretBox } from '../secret-box';
+import type { SecretVault } from '../../secrets/vault';
 import { createUserRecords, type UserRecords } from './users';
 
 export * from '../records';
@@ -81,8 +81,8 @@ export const createDynamoAccessStore = (client: DynamoDBDocumentClient, config: 
 };
 
 /**
- * The two-factor records (`mfa.ts`), for the services that set MFA up: only they hold the key
- * that seals authenticator secrets.
+ * The two-factor records (`mfa.ts`), for the services that set MFA up: only they hold the secret
+ * vault that seals authenticator secrets (lib/secrets/vault.ts).
  */
-export const createDynamoMfaRecords = (client: DynamoDBDocumentClient, config: AccessStoreTables, box: SecretBox): MfaRecords =>
-  createMfaRecords(createAccessTable(client, config.tables.access, createChangeLogWriter(client, config.changeLog)), box);
+export const createDynamoMfaRecords = (client: DynamoDBDocumentClient, config: AccessStoreTables, vault: SecretVault): MfaRecords =>
+  createMfaRecords(createAccessTable(client, config.tables.access, createChangeLogWriter(client, config.changeLog)), vault);

@@ -1,10 +1,12 @@
 /**
  * What the gateway keeps for two-factor sign-in, beside the `user#` record's `mfaEnabled`:
  *
- * - `mfa#<sub>`        the user's authenticator secret, sealed (lib/access/secret-box.ts):
- *                      `pending` from setup until a code verifies it, then `secret`. The gateway
- *                      needs it only to check the code that turns MFA off (Cognito checks the
- *                      others and has no call for that one).
+ * - `mfa#<sub>`        the user's authenticator secret, sealed by the secret vault
+ *                      (lib/secrets/vault.ts), bound to the record and the field
+ *                      (`mfa#<sub>#pending`, `mfa#<sub>#secret`): `pending` from setup until a
+ *                      code verifies it, then `secret`. The gateway needs it only to check the
+ *                      code that turns MFA off (Cognito checks the others and has no call for
+ *                      that one). A value that does not open counts as none kept.
  * - `totp#<hash>`      a code used by a user (SHA-256 of username and code), until it can no
  *                      longer be valid: AWS refuses a code used twice, cognito-local does not, so
  *                      the gateway refuses it itself, on login, on verify and on turning MFA off.
@@ -16,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { awsErrorName } from '../../errors';
-import type { SecretBox } from '../secret-box';
+import { SealedSecretError, type SealedSecret, type SecretVault } from '../../secrets/vault';
 import type { AccessTable } from './table';
 
 export const MFA = 'mfa#';
@@ -34,7 +36,7 @@ export interface MfaRecords {
   keepPendingSecret(input: { sub: string; secret: string }): Promise<void>;
   /** The pending secret becomes the user's secret (after Cognito verified a code of it); false when none was pending. */
   activatePendingSecret(input: { sub: string }): Promise<boolean>;
-  /** The user's verified secret, opened; undefined when none is kept. */
+  /** The user's verified secret, opened; undefined when none is kept or it does not open. */
   activeSecret(sub: string): Promise<string | undefined>;
   /** Forget the user's secrets (MFA off, or reset by an admin). */
   forgetSecrets(sub: string): Promise<void>;
@@ -46,7 +48,17 @@ export interface MfaRecords {
   recordFailure(input: { username: string; now: number }): Promise<void>;
 }
 
-export const createMfaRecords = (table: AccessTable, box: SecretBox): MfaRecords => {
+export const createMfaRecords = (table: AccessTable, vault: SecretVault): MfaRecords => {
+  /** A kept value that does not open (altered, moved from another record, another key) counts as none kept. */
+  const open = async (sealed: unknown, context: string): Promise<string | undefined> => {
+    if (sealed === undefined) return undefined;
+    try {
+      return await vault.open(sealed as SealedSecret, context);
+    } catch (error) {
+      if (error instanceof SealedSecretError) return undefined;
+      throw error;
+    }
+  };
   const failureKey = (username: string, now: number) => MFA_FAILURES + hash(username, String(Math.floor(now / MFA_FAILURE_WINDOW_SECONDS)));
   const windowEnd = (now: number) => (Math.floor(now / MFA_FAILURE_WINDOW_SECONDS) + 1) * MFA_FAILURE_WINDOW_SECONDS;
   return {
@@ -57,7 +69,7 @@ export const createMfaRecords = (table: AccessTable, box: SecretBox): MfaRecords
           TableName: table.name,
           Key: { pk },
           UpdateExpression: 'SET pending = :pending',
-          ExpressionAttributeValues: { ':pending': box.seal(secret, `${pk}#pending`) },
+          ExpressionAttributeValues: { ':pending': await vault.seal(secret, `${pk}#pending`) },
         }),
       );
     },
@@ -65,14 +77,14 @@ export const createMfaRecords = (table: AccessTable, box: SecretBox): MfaRecords
     async activatePendingSecret({ sub }) {
       const pk = MFA + sub;
       const item = (await table.client.send(new GetCommand({ TableName: table.name, Key: { pk }, ConsistentRead: true }))).Item;
-      const pending = typeof item?.pending === 'string' ? box.open(item.pending, `${pk}#pending`) : undefined;
+      const pending = await open(item?.pending, `${pk}#pending`);
       if (pending === undefined) return false;
       await table.client.send(
         new UpdateCommand({
           TableName: table.name,
           Key: { pk },
           UpdateExpression: 'SET secret = :secret REMOVE pending',
-          ExpressionAttributeValues: { ':secret': box.seal(pending, `${pk}#secret`) },
+          ExpressionAttributeValues: { ':secret': await vault.seal(pending, `${pk}#secret`) },
         }),
       );
       return true;
@@ -81,7 +93,7 @@ export const createMfaRecords = (table: AccessTable, box: SecretBox): MfaRecords
     async activeSecret(sub) {
       const pk = MFA + sub;
       const item = await table.get(pk);
-      return typeof item?.secret === 'string' ? box.open(item.secret, `${pk}#secret`) : undefined;
+      return open(item?.secret, `${pk}#secret`);
     },
 
     async forgetSecrets(sub) {

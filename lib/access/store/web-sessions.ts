@@ -8,11 +8,11 @@
  */
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toWebSession, WEBSESSION, type Item, type WebSessionRecord } from '../records';
-import type { SealedTokens } from '../../sessions/token-vault';
+import type { SealedSecret } from '../../secrets/vault';
 import type { AccessTable } from './table';
 
 export interface StoredWebSession extends WebSessionRecord {
-  /** The Cognito tokens, sealed (lib/sessions/token-vault.ts). */
+  /** The Cognito tokens, sealed (lib/secrets/vault.ts), bound to `websession#<hash>#tokens`. */
   tokens: unknown;
   /** When the stored access token expires, epoch seconds. */
   accessExpiresAt: number;
@@ -21,12 +21,12 @@ export interface StoredWebSession extends WebSessionRecord {
 export interface WebSessionRecords {
   /** A new session: the record's facts, `now` as its creation and first "last seen". */
   createWebSession(
-    input: Omit<WebSessionRecord, 'createdAt' | 'lastSeenAt' | 'revokedAt'> & { now: number; tokens: SealedTokens; accessExpiresAt: number },
+    input: Omit<WebSessionRecord, 'createdAt' | 'lastSeenAt' | 'revokedAt'> & { now: number; tokens: SealedSecret; accessExpiresAt: number },
   ): Promise<void>;
   /** The session's record with its sealed tokens; undefined when absent or past its lifetime. */
   getWebSession(hash: string): Promise<StoredWebSession | undefined>;
   /** New sealed tokens after a refresh; false when the session was revoked meanwhile. */
-  replaceWebSessionTokens(input: { hash: string; tokens: SealedTokens; accessExpiresAt: number }): Promise<boolean>;
+  replaceWebSessionTokens(input: { hash: string; tokens: SealedSecret; accessExpiresAt: number }): Promise<boolean>;
   /** End the session (its first end is kept); the change log carries it to every authorizer. */
   revokeWebSession(input: { hash: string; now: number }): Promise<void>;
 }

@@ -1,20 +1,24 @@
 /**
- * Where a browser session's Cognito tokens are kept at rest: sealed in the session's record,
- * opened only by the auth service when it needs them (a refresh, the sign-out's revocation).
- * The authorizer never opens them and has no grant to.
+ * The one way the gateway keeps secrets at rest in the access table: sealed in their record,
+ * opened only by the auth service when it needs them. What it keeps this way: a browser
+ * session's Cognito tokens (opened for a refresh and the sign-out's revocation) and a user's
+ * authenticator secret (opened to check the code that turns two-factor sign-in off). The
+ * authorizer never opens either and has no grant to.
  *
- * Envelope encryption, one data key per sealing: AES-256-GCM over the tokens, with the session's
- * hash as additional authenticated data (a sealed value copied into another session's record
- * does not open there), and the data key wrapped by a key-wrapping port:
+ * Envelope encryption, one data key per sealing: AES-256-GCM over the secret, with a context
+ * naming the record and field it belongs to (`websession#<hash>#tokens`, `mfa#<sub>#secret`) as
+ * additional authenticated data, so a sealed value copied into another record, another user's
+ * or another field does not open there; and the data key wrapped by a key-wrapping port:
  * - on AWS, KMS (`GenerateDataKey` / `Decrypt` with the encryption context
- *   `{gatewaySession: <hash>}`, which the key policy requires: lib/sessions/kms.ts);
+ *   `{gatewayRecord: <context>}`, which the key policy requires: lib/secrets/kms.ts);
  * - locally, AES-256-GCM under a 32-byte key the local stack generates and keeps under .local
- *   (`localKeyWrapper` below), the same AAD binding.
+ *   (`localKeyWrapper` below), the same binding.
+ * Never logged.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
-/** What the tokens become: every part base64, versioned so the format can change. */
-export interface SealedTokens {
+/** What a secret becomes: every part base64, versioned so the format can change. */
+export interface SealedSecret {
   v: 1;
   /** The wrapped data key. */
   key: string;
@@ -30,16 +34,18 @@ export interface KeyWrapper {
   unwrap(wrapped: Buffer, context: string): Promise<Buffer>;
 }
 
-export interface TokenVault {
-  seal(plaintext: string, context: string): Promise<SealedTokens>;
-  open(sealed: SealedTokens, context: string): Promise<string>;
+export interface SecretVault {
+  /** The sealed form of `plaintext`, bound to `context` (the record's key and the field). */
+  seal(plaintext: string, context: string): Promise<SealedSecret>;
+  /** The secret; rejects with SealedSecretError when it does not open (any other error is a dependency's). */
+  open(sealed: SealedSecret, context: string): Promise<string>;
 }
 
-/** A sealed value that failed to open: altered, of another session, or under another key. */
-export class SealedTokensError extends Error {
+/** A sealed value that failed to open: not sealed by the vault, altered, of another record, or under another key. */
+export class SealedSecretError extends Error {
   constructor(cause?: unknown) {
-    super('Sealed session tokens could not be opened', cause === undefined ? undefined : { cause });
-    this.name = 'SealedTokensError';
+    super('A sealed secret could not be opened', cause === undefined ? undefined : { cause });
+    this.name = 'SealedSecretError';
   }
 }
 
@@ -60,18 +66,18 @@ const aesGcmOpen = (key: Buffer, parts: { iv: Buffer; data: Buffer; tag: Buffer 
 
 const b64 = (buffer: Buffer) => buffer.toString('base64');
 const unb64 = (text: unknown): Buffer => {
-  if (typeof text !== 'string') throw new SealedTokensError();
+  if (typeof text !== 'string') throw new SealedSecretError();
   return Buffer.from(text, 'base64');
 };
 
-/** Whether a stored value has the shape of sealed tokens. */
-export const isSealedTokens = (value: unknown): value is SealedTokens => {
+/** Whether a stored value has the shape of a sealed secret. */
+export const isSealedSecret = (value: unknown): value is SealedSecret => {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   return v.v === 1 && ['key', 'iv', 'data', 'tag'].every((field) => typeof v[field] === 'string');
 };
 
-export const createTokenVault = (wrapper: KeyWrapper): TokenVault => ({
+export const createSecretVault = (wrapper: KeyWrapper): SecretVault => ({
   async seal(plaintext, context) {
     const { plaintext: dataKey, wrapped } = await wrapper.generate(context);
     try {
@@ -82,12 +88,12 @@ export const createTokenVault = (wrapper: KeyWrapper): TokenVault => ({
     }
   },
   async open(sealed, context) {
-    if (!isSealedTokens(sealed)) throw new SealedTokensError();
+    if (!isSealedSecret(sealed)) throw new SealedSecretError();
     const dataKey = await wrapper.unwrap(unb64(sealed.key), context);
     try {
       return aesGcmOpen(dataKey, { iv: unb64(sealed.iv), data: unb64(sealed.data), tag: unb64(sealed.tag) }, context).toString('utf8');
     } catch (error) {
-      throw new SealedTokensError(error);
+      throw new SealedSecretError(error);
     } finally {
       dataKey.fill(0);
     }
@@ -95,25 +101,25 @@ export const createTokenVault = (wrapper: KeyWrapper): TokenVault => ({
 });
 
 /**
- * The local stack's key wrapping: AES-256-GCM under `masterKey` (SESSION_LOCAL_KEY), the
+ * The local stack's key wrapping: AES-256-GCM under `masterKey` (SECRETS_LOCAL_KEY), the
  * context as AAD. Wrapped form: iv (12) | tag (16) | wrapped key (32).
  */
 export const localKeyWrapper = (masterKey: Buffer): KeyWrapper => {
-  if (masterKey.length !== 32) throw new Error('The local session key must be 32 bytes');
+  if (masterKey.length !== 32) throw new Error('The local secrets key must be 32 bytes');
   return {
     generate(context) {
       const plaintext = randomBytes(32);
-      const { iv, data, tag } = aesGcmSeal(masterKey, plaintext, `gatewaySession:${context}`);
+      const { iv, data, tag } = aesGcmSeal(masterKey, plaintext, `gatewayRecord:${context}`);
       return Promise.resolve({ plaintext, wrapped: Buffer.concat([iv, tag, data]) });
     },
     unwrap(wrapped, context) {
-      if (wrapped.length !== 12 + 16 + 32) return Promise.reject(new SealedTokensError());
+      if (wrapped.length !== 12 + 16 + 32) return Promise.reject(new SealedSecretError());
       try {
         return Promise.resolve(
-          aesGcmOpen(masterKey, { iv: wrapped.subarray(0, 12), tag: wrapped.subarray(12, 28), data: wrapped.subarray(28) }, `gatewaySession:${context}`),
+          aesGcmOpen(masterKey, { iv: wrapped.subarray(0, 12), tag: wrapped.subarray(12, 28), data: wrapped.subarray(28) }, `gatewayRecord:${context}`),
         );
       } catch (error) {
-        return Promise.reject(new SealedTokensError(error));
+        return Promise.reject(new SealedSecretError(error));
       }
     },
   };

@@ -1,15 +1,16 @@
 /**
- * The token vault's key wrapping on AWS: KMS envelope encryption. `GenerateDataKey` (AES_256)
+ * The secret vault's key wrapping on AWS: KMS envelope encryption. `GenerateDataKey` (AES_256)
  * gives each sealing its own data key; `Decrypt` unwraps it. Both carry the encryption context
- * `{gatewaySession: <hash of the session id>}`: KMS refuses to unwrap a key under another
- * context, and CloudTrail records which session each call was for. The auth function's role
- * may call exactly these two operations on this key, and only with that context key present
- * (serverless.yml, AuthRole and SessionTokensKey). The authorizer has no KMS grant at all.
+ * `{gatewayRecord: <the record's key and field>}` (`websession#<hash>#tokens`,
+ * `mfa#<sub>#secret`): KMS refuses to unwrap a key under another context, and CloudTrail
+ * records which record each call was for. The auth function's role may call exactly these two
+ * operations on this key, and only with that context key present (serverless.yml, AuthRole and
+ * GatewaySecretsKey). The authorizer has no KMS grant at all.
  */
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { SealedTokensError, type KeyWrapper } from './token-vault';
+import { SealedSecretError, type KeyWrapper } from './vault';
 
-export const ENCRYPTION_CONTEXT_KEY = 'gatewaySession';
+export const ENCRYPTION_CONTEXT_KEY = 'gatewayRecord';
 
 export const kmsKeyWrapper = (client: KMSClient, keyId: string): KeyWrapper => ({
   async generate(context) {
@@ -26,8 +27,8 @@ export const kmsKeyWrapper = (client: KMSClient, keyId: string): KeyWrapper => (
         new DecryptCommand({ KeyId: keyId, CiphertextBlob: wrapped, EncryptionContext: { [ENCRYPTION_CONTEXT_KEY]: context } }),
       );
     } catch (error) {
-      // Another session's context, or an altered blob: not a dependency failure.
-      if ((error as Error)?.name === 'InvalidCiphertextException') throw new SealedTokensError(error);
+      // Another record's context, or an altered blob: not a dependency failure.
+      if ((error as Error)?.name === 'InvalidCiphertextException') throw new SealedSecretError(error);
       throw error;
     }
     if (!result.Plaintext) throw new Error('KMS Decrypt answered without a key');
