@@ -72,6 +72,9 @@ export const functionEnv = (stack: Pick<LocalStack, 'gatewayEnv'>): Record<strin
     TOKEN_URL: local('LOCAL_TOKEN_URL'),
     RESOURCE_SERVER_ID,
     API_KEY_MAC_KEYS: local('LOCAL_API_KEY_MAC_KEYS'),
+    // As on stage `local`: no role must use MFA; the auth function's vault key (no KMS locally).
+    MFA_REQUIRED_ROLES: 'none',
+    SECRETS_LOCAL_KEY: local('LOCAL_SECRETS_KEY'),
     AUTHORIZER_UNAUTHENTICATED_RESPONSE: 'deny',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',

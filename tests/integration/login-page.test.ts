@@ -24,11 +24,11 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 /** Fill the sign-in form shown on the page and send it; then wait for the section that should follow. */
 const signInOnPage = async (page: Page, credentials: { username: string; password: string }, next: '#profile' | '#challenge') => {
-  await page.locator('#signin').waitFor({ state: 'visible', timeout: 10_000 });
+  await page.locator('#signin').waitFor({ state: 'visible', timeout: 20_000 });
   await page.fill('#username', credentials.username);
   await page.fill('#password', credentials.password);
   await page.click('#signin-button');
-  await page.locator(next).waitFor({ state: 'visible', timeout: 10_000 });
+  await page.locator(next).waitFor({ state: 'visible', timeout: 20_000 });
 };
 
 /** A page of another origin: a form that posts a stock adjustment to the gateway as soon as it loads. */
@@ -114,7 +114,7 @@ describe('the sign-in page in headless Chromium', () => {
     // no CSRF header can) and another site (localhost: SameSite=Strict keeps the cookie back).
     for (const origin of [`http://127.0.0.1:${attackerPort}`, `http://localhost:${attackerPort}`]) {
       const attack = await context.newPage();
-      const posted = attack.waitForResponse((r) => r.url().endsWith('/adjustments'), { timeout: 10_000 });
+      const posted = attack.waitForResponse((r) => r.url().endsWith('/adjustments'), { timeout: 20_000 });
       await attack.goto(origin);
       const answer = await posted;
       assert.ok([401, 403].includes(answer.status()), `${origin}: the form post answered ${answer.status()}`);
@@ -124,7 +124,7 @@ describe('the sign-in page in headless Chromium', () => {
 
     // Sign out: the page shows the form again, and the old cookie no longer works.
     await page.click('#signout');
-    await page.locator('#signin').waitFor({ state: 'visible', timeout: 10_000 });
+    await page.locator('#signin').waitFor({ state: 'visible', timeout: 20_000 });
     assert.equal((await context.cookies(stack().gatewayUrl)).find((cookie) => cookie.name === SESSION_COOKIE), undefined, 'the cookie is cleared');
     await withinRevocationBound(async () => (await call('GET', '/users/me', { headers: { cookie: cookieHeader } })).status === 401, 'the old cookie refused');
     assert.deepEqual(problems, []);
@@ -146,10 +146,10 @@ describe('the sign-in page in headless Chromium', () => {
       await page.fill('#username', manager.username);
       await page.fill('#password', manager.password);
       await page.click('#signin-button');
-      await page.locator('#signin-status[data-state="signed-in"]').waitFor({ timeout: 10_000 });
+      await page.locator('#signin-status[data-state="signed-in"]').waitFor({ timeout: 20_000 });
       if (!(await operation.locator('button.execute').isVisible())) await operation.locator('.opblock-summary-control').click();
       await operation.locator('input[placeholder="branchId"]').fill('1');
-      const answered = page.waitForResponse((r) => r.url().endsWith('/branches/1/products'), { timeout: 10_000 });
+      const answered = page.waitForResponse((r) => r.url().endsWith('/branches/1/products'), { timeout: 20_000 });
       await operation.locator('button.execute').click();
       const answer = await answered;
       assert.equal(answer.status(), 200);
@@ -174,7 +174,7 @@ describe('the sign-in page in headless Chromium', () => {
       assert.equal((await own.cookies(stack().gatewayUrl)).length, 0, 'no cookie before the challenge is answered');
       await page.fill('#challenge-input', 'Chosen-Passw0rd!-2');
       await page.click('#challenge-button');
-      await page.locator('#profile').waitFor({ state: 'visible', timeout: 10_000 });
+      await page.locator('#profile').waitFor({ state: 'visible', timeout: 20_000 });
       assert.equal(await page.textContent('#who'), username);
     } finally {
       await own.close();
@@ -193,7 +193,7 @@ describe('the sign-in page in headless Chromium', () => {
       assert.equal((await own.cookies(stack().gatewayUrl)).length, 0, 'no cookie before the code');
       await page.fill('#challenge-input', '000000');
       await page.click('#challenge-button');
-      await page.locator('#message', { hasText: /\S/ }).waitFor({ timeout: 10_000 });
+      await page.locator('#message', { hasText: /\S/ }).waitFor({ timeout: 20_000 });
       assert.equal(await page.textContent('#message'), 'Invalid username or password');
       assert.equal((await own.cookies(stack().gatewayUrl)).some((c) => c.name === SESSION_COOKIE), false, 'no session after a wrong code');
 
@@ -201,7 +201,7 @@ describe('the sign-in page in headless Chromium', () => {
       await signInOnPage(page, mfa.user, '#challenge');
       await page.fill('#challenge-input', await mfa.code());
       await page.click('#challenge-button');
-      await page.locator('#profile').waitFor({ state: 'visible', timeout: 10_000 });
+      await page.locator('#profile').waitFor({ state: 'visible', timeout: 20_000 });
       assert.equal(await page.textContent('#who'), mfa.user.username);
     } finally {
       await own.close();
