@@ -195,7 +195,10 @@ describe('generated CloudFormation template', () => {
           users.push(roleName);
           assert.deepEqual(actions, ['kms:GenerateDataKey', 'kms:Decrypt']);
           assert.deepEqual(statement.Resource, [{ 'Fn::GetAtt': [name, 'Arn'] }]);
-          assert.deepEqual(statement.Condition, { Null: { 'kms:EncryptionContext:gatewayRecord': 'false' } });
+          assert.deepEqual(statement.Condition, {
+            Null: { 'kms:EncryptionContext:gatewayRecord': 'false' },
+            StringLike: { 'kms:EncryptionContext:gatewayRecord': ['websession#*', 'mfa#*'] },
+          });
         }
       }
     }
