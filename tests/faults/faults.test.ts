@@ -11,25 +11,13 @@ import path from 'node:path';
 import { privateStackSettings, startLocalStack, type LocalStack } from '../../scripts/local/stack';
 import { defaultUsers } from '../../scripts/local/settings';
 import { REVOCATION_BOUND_MS } from '../support/client';
+import { stackRequest } from '../support/stack-request';
 
 let stack: LocalStack;
 const users = defaultUsers({});
 const customer = users.find((u) => u.roles.includes('customer'))!;
 
-const request = async (method: string, route: string, options: { token?: string; body?: unknown } = {}) => {
-  const started = Date.now();
-  const response = await fetch(`${stack.gatewayUrl}${route}`, {
-    method,
-    headers: {
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...(options.body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: options.body ? JSON.stringify(options.body) : undefined,
-    signal: AbortSignal.timeout(20_000),
-  });
-  const text = await response.text();
-  return { status: response.status, text, ms: Date.now() - started };
-};
+const request = stackRequest(() => stack.gatewayUrl);
 
 const login = async () => {
   const answer = await request('POST', '/auth/login', { body: { username: customer.username, password: customer.password } });

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { privateStackSettings, startLocalStack, type LocalStack } from '../../scripts/local/stack';
 import { defaultUsers } from '../../scripts/local/settings';
 import { REVOCATION_BOUND_MS } from '../support/client';
+import { stackRequest } from '../support/stack-request';
 import { freshCode } from '../support/totp';
 
 let stack: LocalStack;
@@ -18,20 +19,7 @@ const users = defaultUsers({});
 const admin = users.find((u) => u.roles.includes('admin'))!;
 const customer = users.find((u) => u.roles.includes('customer'))!;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers of any shape, read by the assertions
-const request = async (method: string, route: string, options: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: any; text: string }> => {
-  const response = await fetch(`${stack.gatewayUrl}${route}`, {
-    method,
-    headers: {
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...(options.body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: options.body ? JSON.stringify(options.body) : undefined,
-    signal: AbortSignal.timeout(20_000),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined, text };
-};
+const request = stackRequest(() => stack.gatewayUrl);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
